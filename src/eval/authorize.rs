@@ -1,0 +1,1110 @@
+//! The authorizer: decides one request against one World, as AWS does, with a full trace.
+//!
+//! For each authorization the request needs (the S3 action, a copy source, KMS use of the object's
+//! key) it evaluates every layer — request refusals (Block Public Access, Object Ownership,
+//! Requester Pays), RCPs, SCPs, the VPC endpoint policy, the bucket or key policy, ACLs, KMS
+//! grants, identity policies, the permissions boundary and the session policy — then applies AWS's
+//! order: any explicit deny wins, then every gate (RCP, SCP, endpoint) must allow, then the
+//! same-account / cross-account rule of [`combine`](crate::eval::combine).
+
+use crate::eval::caller::{Caller, CallerKind, Named};
+use crate::eval::combine::{combine, Sides};
+use crate::eval::context::{EvalContext, KmsKeys};
+use crate::eval::layers::{eval_org_levels, eval_policies, Hits, Probe};
+use crate::eval::public;
+use crate::eval::trace::{
+    AuthorizationTrace, Decision, Discard, Layer, LayerOutcome, LayerTrace, Outcome, PolicyRef,
+    StatementResult,
+};
+use crate::eval::EvalError;
+use crate::policy::Effect;
+use crate::request::{requirements, DataAccess, Request, Requirement, RequirementRole};
+use crate::world::{
+    Acl, AclPermission, Bucket, Grantee, ObjectOwnership, Part, PublicAccessBlock,
+    SseAlgorithm, World,
+};
+
+/// Decides `request` against `world`.
+pub fn authorize<'a>(world: &'a World, request: &'a Request) -> Result<Outcome<'a>, EvalError> {
+    let bucket = world
+        .bucket(&request.bucket)
+        .ok_or_else(|| EvalError::UnknownBucket(request.bucket.clone()))?;
+    let reqs = requirements(request, &world.partition)?;
+    let caller = Caller::resolve(world, request);
+    let epoch = epoch_time(request);
+    let env = Env {
+        world,
+        request,
+        caller: &caller,
+        epoch: epoch.as_deref(),
+    };
+    let mut out = Collected {
+        unknowns: caller.unknowns.clone(),
+        notes: Vec::new(),
+    };
+    let mut auths: Vec<AuthorizationTrace<'a>> = Vec::new();
+    let mut refused_status = None;
+    for r in &reqs {
+        let target = match (&r.role, &request.copy_source) {
+            (RequirementRole::CopySource, Some(src)) => world
+                .bucket(&src.bucket)
+                .ok_or_else(|| EvalError::UnknownBucket(src.bucket.clone()))?,
+            _ => bucket,
+        };
+        let key = object_key(r);
+        let mut auth = env.s3(r, target, key, &mut out);
+        if r.role == RequirementRole::Primary && auth.decision != Decision::ExplicitDeny {
+            if let Some((layer, status)) = env.refusal(target, &mut out) {
+                auth.decision = Decision::ExplicitDeny;
+                auth.deciding_layer = Some(layer.layer);
+                auth.layers.insert(0, layer);
+                refused_status = Some(status);
+            }
+        }
+        auths.push(auth);
+        if let Some(key) = key {
+            env.kms_for(r, target, key, &mut auths, &mut out);
+        }
+    }
+    let mut status = 200;
+    let deciding = auths.iter().position(|a| !a.decision.is_allowed());
+    if deciding.is_none() {
+        if let Some(first) = auths.first_mut() {
+            status = env.existence(&reqs, bucket, first, &mut out);
+        }
+    }
+    let deciding = auths
+        .iter()
+        .position(|a| !a.decision.is_allowed())
+        .unwrap_or(0);
+    let decision = auths
+        .get(deciding)
+        .map(|a| a.decision)
+        .unwrap_or(Decision::ImplicitDeny);
+    if !decision.is_allowed() {
+        status = refused_status
+            .filter(|_| deciding == 0)
+            .unwrap_or(403);
+    }
+    Ok(Outcome {
+        decision,
+        status,
+        deciding,
+        authorizations: auths,
+        unknowns: out.unknowns,
+        notes: out.notes,
+    })
+}
+
+/// Unknowns and notes gathered along the way.
+struct Collected {
+    unknowns: Vec<String>,
+    notes: Vec<String>,
+}
+
+impl Collected {
+    fn unknown(&mut self, s: String) {
+        if !self.unknowns.contains(&s) {
+            self.unknowns.push(s);
+        }
+    }
+
+    fn note(&mut self, s: String) {
+        if !self.notes.contains(&s) {
+            self.notes.push(s);
+        }
+    }
+}
+
+/// `aws:EpochTime` from `aws:CurrentTime` when only the latter is given.
+fn epoch_time(request: &Request) -> Option<String> {
+    if request.context_value("aws:epochtime").is_some() {
+        return None;
+    }
+    let now = request.context_value("aws:currenttime")?.first()?;
+    chrono::DateTime::parse_from_rfc3339(now)
+        .ok()
+        .map(|t| t.timestamp().to_string())
+}
+
+fn object_key(r: &Requirement) -> Option<&str> {
+    match &r.resource {
+        crate::request::ResourceRef::Object { key, .. } => Some(key.as_str()),
+        _ => None,
+    }
+}
+
+/// Who owns an object, as far as authorization is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Owner<'a> {
+    BucketOwner,
+    /// Another account (its id when the World maps the canonical id to an account).
+    Other(Option<&'a str>),
+}
+
+/// The effective Block Public Access of a bucket: bucket OR account setting, per flag.
+#[derive(Debug, Clone, Copy, Default)]
+struct Bpa {
+    block_public_acls: bool,
+    ignore_public_acls: bool,
+    restrict_public_buckets: bool,
+}
+
+struct Env<'e, 'a> {
+    world: &'a World,
+    request: &'a Request,
+    caller: &'e Caller<'a>,
+    epoch: Option<&'e str>,
+}
+
+impl<'e, 'a> Env<'e, 'a> {
+    fn ctx(&self, resource_account: &'a str, region: &'a str, kms: Option<&'e KmsKeys>) -> EvalContext<'e> {
+        EvalContext {
+            request: self.request,
+            caller: self.caller,
+            resource_account,
+            resource_org_id: self.world.account(resource_account).and_then(|a| match &a.organization {
+                Part::Known(o) => Some(o.id.as_str()),
+                _ => None,
+            }),
+            region,
+            kms,
+            epoch_time: self.epoch,
+        }
+    }
+
+    fn bpa(&self, bucket: &'a Bucket, out: &mut Collected) -> Bpa {
+        let mut b = Bpa::default();
+        let mut merge = |p: &PublicAccessBlock| {
+            b.block_public_acls |= p.block_public_acls;
+            b.ignore_public_acls |= p.ignore_public_acls;
+            b.restrict_public_buckets |= p.restrict_public_buckets;
+        };
+        match &bucket.public_access_block {
+            Part::Known(p) => merge(p),
+            Part::Unknown(why) => out.unknown(format!(
+                "bucket `{}`: Block Public Access could not be read ({why})",
+                bucket.name
+            )),
+            Part::Absent => {}
+        }
+        match self.world.account(&bucket.account_id).map(|a| &a.block_public_access) {
+            Some(Part::Known(p)) => merge(p),
+            Some(Part::Unknown(why)) => out.unknown(format!(
+                "account `{}`: account-level Block Public Access could not be read ({why})",
+                bucket.account_id
+            )),
+            _ => {}
+        }
+        b
+    }
+
+    fn owner_of(&self, bucket: &'a Bucket, key: &str) -> Owner<'a> {
+        if bucket.effective_ownership() == Some(ObjectOwnership::BucketOwnerEnforced) {
+            return Owner::BucketOwner;
+        }
+        let Some(Part::Known(acl)) = bucket.object(key).map(|o| &o.acl) else {
+            return Owner::BucketOwner;
+        };
+        let Some(owner_id) = acl.owner_id.as_deref() else {
+            return Owner::BucketOwner;
+        };
+        match self.world.account_by_canonical_id(owner_id) {
+            Some(a) if a.account_id == bucket.account_id => Owner::BucketOwner,
+            Some(a) => Owner::Other(Some(a.account_id.as_str())),
+            None => {
+                let bucket_owner_canon = self
+                    .world
+                    .account(&bucket.account_id)
+                    .and_then(|a| a.canonical_user_id.as_deref())
+                    .or(match &bucket.acl {
+                        Part::Known(a) => a.owner_id.as_deref(),
+                        _ => None,
+                    });
+                if bucket_owner_canon == Some(owner_id) {
+                    Owner::BucketOwner
+                } else {
+                    Owner::Other(None)
+                }
+            }
+        }
+    }
+
+    /// One S3 authorization.
+    fn s3(
+        &self,
+        r: &Requirement,
+        bucket: &'a Bucket,
+        key: Option<&str>,
+        out: &mut Collected,
+    ) -> AuthorizationTrace<'a> {
+        let caller = self.caller;
+        let probe = Probe {
+            action_lower: &r.action_lower,
+            resource: &r.resource_arn,
+        };
+        let ctx = self.ctx(&bucket.account_id, &bucket.region, None);
+        let mut layers: Vec<LayerTrace<'a>> = Vec::new();
+
+        let gates = self.gates(&mut layers, probe, &ctx, &bucket.account_id, true, out);
+
+        // Object context: grants of the bucket owner do not reach objects another account owns.
+        let owner = match key {
+            Some(k) if uses_object_context(&r.action_lower) => self.owner_of(bucket, k),
+            _ => Owner::BucketOwner,
+        };
+        let bpa = self.bpa(bucket, out);
+
+        // Resource policy.
+        let mut rp_trace = LayerTrace::new(Layer::ResourcePolicy, LayerOutcome::NoMatch);
+        let mut rp = Hits::default();
+        let mut bpa_discarded = false;
+        match &bucket.policy {
+            Part::Known(policy) => {
+                rp = eval_policies(
+                    &mut rp_trace,
+                    [(PolicyRef::BucketPolicy { bucket: &bucket.name }, policy)],
+                    probe,
+                    &ctx,
+                    caller,
+                );
+                let outsider = match caller.kind {
+                    CallerKind::Service => false,
+                    CallerKind::Anonymous => true,
+                    _ => caller.account != Some(bucket.account_id.as_str()),
+                };
+                let discard = if bpa.restrict_public_buckets
+                    && outsider
+                    && public::policy_is_public(policy)
+                {
+                    bpa_discarded = rp.allow.is_some();
+                    Some(Discard::RestrictPublicBuckets)
+                } else if matches!(owner, Owner::Other(_)) {
+                    Some(Discard::ObjectOwnedByOtherAccount)
+                } else {
+                    None
+                };
+                if let Some(d) = discard {
+                    discard_allows(&mut rp_trace, d);
+                    rp.allow = None;
+                    if rp_trace.outcome == LayerOutcome::Allow {
+                        rp_trace.outcome = LayerOutcome::NoMatch;
+                    }
+                    if d == Discard::RestrictPublicBuckets {
+                        rp_trace.note = Some(
+                            "the bucket policy is public and RestrictPublicBuckets is on: it grants only to the bucket owner's account and AWS services".into(),
+                        );
+                    }
+                }
+            }
+            Part::Unknown(why) => {
+                out.unknown(format!(
+                    "bucket `{}`: bucket policy could not be read ({why}); evaluated as absent",
+                    bucket.name
+                ));
+                rp_trace.outcome = LayerOutcome::Unknown;
+            }
+            Part::Absent => rp_trace.note = Some("the bucket has no bucket policy".into()),
+        }
+        layers.push(rp_trace);
+
+        // ACLs.
+        let mut acl_grant: Option<(Named, Layer)> = None;
+        if let Some((target, perm)) = acl_permission(&r.action_lower) {
+            let (layer, grant, discarded) = self.acl_layer(bucket, key, target, perm, owner, bpa, out);
+            bpa_discarded |= discarded && grant.is_none();
+            if let Some(n) = grant {
+                acl_grant = Some((n, layer.layer));
+            }
+            layers.push(layer);
+        }
+        if bpa.restrict_public_buckets || bpa.ignore_public_acls || bpa.block_public_acls {
+            let mut l = LayerTrace::new(
+                Layer::BlockPublicAccess,
+                if bpa_discarded {
+                    LayerOutcome::Deny
+                } else {
+                    LayerOutcome::Skipped
+                },
+            );
+            l.note = Some(format!(
+                "in effect (bucket or account): BlockPublicAcls={} IgnorePublicAcls={} RestrictPublicBuckets={}",
+                bpa.block_public_acls, bpa.ignore_public_acls, bpa.restrict_public_buckets
+            ));
+            layers.push(l);
+        }
+
+        let (identity, boundary, session) = self.identity_layers(&mut layers, probe, &ctx);
+
+        let rp_grant = rp.allow.map(|n| (n, Layer::ResourcePolicy));
+        let resource_grant = match (rp_grant, acl_grant) {
+            (Some(a), Some(b)) => Some(if b.0 > a.0 { b } else { a }),
+            (a, b) => a.or(b),
+        };
+        let (same_account, blame) = match owner {
+            Owner::BucketOwner => (
+                caller.account == Some(bucket.account_id.as_str()),
+                if bpa_discarded {
+                    Layer::BlockPublicAccess
+                } else {
+                    Layer::ResourcePolicy
+                },
+            ),
+            Owner::Other(acct) => (
+                acct.is_some() && caller.account == acct,
+                Layer::ObjectAcl,
+            ),
+        };
+        let sides = Sides {
+            kind: caller.kind,
+            same_account,
+            resource_required: false,
+            resource_grant,
+            identity,
+            boundary,
+            session,
+            resource_blame: blame,
+        };
+        finish(r, layers, gates, &sides)
+    }
+
+    /// The RCP, SCP and (for S3) VPC endpoint layers. Returns the gate that fails, if any.
+    fn gates(
+        &self,
+        layers: &mut Vec<LayerTrace<'a>>,
+        probe: Probe<'_>,
+        ctx: &EvalContext<'_>,
+        resource_account: &'a str,
+        through_endpoint: bool,
+        out: &mut Collected,
+    ) -> Option<Layer> {
+        let caller = self.caller;
+        let mut failing = None;
+        // RCPs of the resource owner's organization.
+        if let Some(acct) = self.world.account(resource_account) {
+            match &acct.organization {
+                Part::Known(org) if !org.is_management_account && !org.rcps.is_empty() => {
+                    let (trace, res) = eval_org_levels(
+                        Layer::Rcp,
+                        &org.rcps,
+                        |target, name| PolicyRef::Rcp { target, name },
+                        probe,
+                        ctx,
+                        caller,
+                    );
+                    if !res.allows() && !res.deny {
+                        failing = failing.or(Some(Layer::Rcp));
+                    }
+                    layers.push(trace);
+                }
+                Part::Unknown(why) => out.unknown(format!(
+                    "account `{resource_account}`: organization policies (RCPs) could not be read ({why})"
+                )),
+                _ => {}
+            }
+        }
+        // SCPs of the caller's organization (IAM principals of member accounts only).
+        if matches!(
+            caller.kind,
+            CallerKind::User | CallerKind::RoleSession | CallerKind::FederatedUser | CallerKind::Root
+        ) {
+            if let Some(acct) = caller.account_record {
+                match &acct.organization {
+                    Part::Known(org) if !org.is_management_account && !org.scps.is_empty() => {
+                        let (trace, res) = eval_org_levels(
+                            Layer::Scp,
+                            &org.scps,
+                            |target, name| PolicyRef::Scp { target, name },
+                            probe,
+                            ctx,
+                            caller,
+                        );
+                        if !res.allows() && !res.deny {
+                            failing = failing.or(Some(Layer::Scp));
+                        }
+                        layers.push(trace);
+                    }
+                    Part::Unknown(why) => out.unknown(format!(
+                        "account `{}`: service control policies could not be read ({why})",
+                        acct.account_id
+                    )),
+                    _ => {}
+                }
+            }
+        }
+        // The VPC endpoint the request came through.
+        if through_endpoint {
+            if let Some(id) = self.request.vpc_endpoint.as_deref() {
+                let mut trace = LayerTrace::new(Layer::VpcEndpoint, LayerOutcome::NoMatch);
+                match self.world.vpc_endpoint(id) {
+                    Some(vpce) => match &vpce.policy {
+                        Part::Known(policy) => {
+                            let hits = eval_policies(
+                                &mut trace,
+                                [(PolicyRef::Vpce { id: vpce.id.as_str() }, policy)],
+                                probe,
+                                ctx,
+                                caller,
+                            );
+                            if hits.allow.is_none() && !hits.deny {
+                                failing = failing.or(Some(Layer::VpcEndpoint));
+                            }
+                        }
+                        Part::Absent => {
+                            trace.outcome = LayerOutcome::Allow;
+                            trace.note = Some("the endpoint has the default full-access policy".into());
+                        }
+                        Part::Unknown(why) => {
+                            trace.outcome = LayerOutcome::Unknown;
+                            out.unknown(format!("VPC endpoint `{id}`: policy could not be read ({why})"));
+                        }
+                    },
+                    None => {
+                        trace.outcome = LayerOutcome::Unknown;
+                        out.unknown(format!(
+                            "VPC endpoint `{id}` is not in the world: its policy could not be checked"
+                        ));
+                    }
+                }
+                layers.push(trace);
+            }
+        }
+        failing
+    }
+
+    /// Identity, boundary and session layers. Returns (identity, boundary, session) allows.
+    fn identity_layers(
+        &self,
+        layers: &mut Vec<LayerTrace<'a>>,
+        probe: Probe<'_>,
+        ctx: &EvalContext<'_>,
+    ) -> (Option<bool>, Option<bool>, Option<bool>) {
+        let caller = self.caller;
+        match caller.kind {
+            CallerKind::Anonymous | CallerKind::Service => return (None, None, None),
+            CallerKind::Root => {
+                layers.push(
+                    LayerTrace::new(Layer::Identity, LayerOutcome::Allow)
+                        .with_note("the account root user is not subject to identity policies"),
+                );
+                return (Some(true), None, None);
+            }
+            _ => {}
+        }
+        let mut trace = LayerTrace::new(Layer::Identity, LayerOutcome::NoMatch);
+        let hits = eval_policies(&mut trace, caller.identity.iter().copied(), probe, ctx, caller);
+        if caller.identity.is_empty() {
+            trace.note = Some("the caller has no identity-based policies".into());
+        }
+        layers.push(trace);
+        let identity = Some(hits.allow.is_some());
+        let boundary = caller.boundary.map(|b| {
+            let mut t = LayerTrace::new(Layer::PermissionsBoundary, LayerOutcome::NoMatch);
+            let h = eval_policies(&mut t, [b], probe, ctx, caller);
+            layers.push(t);
+            h.allow.is_some()
+        });
+        let session = caller.session_policy.map(|p| {
+            let mut t = LayerTrace::new(Layer::SessionPolicy, LayerOutcome::NoMatch);
+            let h = eval_policies(&mut t, [(PolicyRef::Session, p)], probe, ctx, caller);
+            layers.push(t);
+            h.allow.is_some()
+        });
+        (identity, boundary, session)
+    }
+
+    /// The bucket or object ACL layer: (trace, grant, whether a public grant was ignored).
+    #[allow(clippy::too_many_arguments)]
+    fn acl_layer(
+        &self,
+        bucket: &'a Bucket,
+        key: Option<&str>,
+        target: AclTarget,
+        perm: AclPermission,
+        owner: Owner<'a>,
+        bpa: Bpa,
+        out: &mut Collected,
+    ) -> (LayerTrace<'a>, Option<Named>, bool) {
+        let layer = match target {
+            AclTarget::Bucket => Layer::BucketAcl,
+            AclTarget::Object => Layer::ObjectAcl,
+        };
+        if bucket.effective_ownership() == Some(ObjectOwnership::BucketOwnerEnforced) {
+            return (
+                LayerTrace::new(layer, LayerOutcome::Skipped)
+                    .with_note("ACLs are disabled (Object Ownership: Bucket owner enforced)"),
+                None,
+                false,
+            );
+        }
+        let (part, owner_account): (Option<&'a Part<Acl>>, Option<&'a str>) = match target {
+            AclTarget::Bucket => (Some(&bucket.acl), Some(bucket.account_id.as_str())),
+            AclTarget::Object => (
+                key.and_then(|k| bucket.object(k)).map(|o| &o.acl),
+                match owner {
+                    Owner::BucketOwner => Some(bucket.account_id.as_str()),
+                    Owner::Other(a) => a,
+                },
+            ),
+        };
+        let acl = match part {
+            Some(Part::Known(acl)) => Some(acl),
+            Some(Part::Unknown(why)) => {
+                out.unknown(format!(
+                    "bucket `{}`: {} could not be read ({why}); evaluated as the default (owner full control)",
+                    bucket.name,
+                    layer.title()
+                ));
+                None
+            }
+            _ => None,
+        };
+        let caller = self.caller;
+        let authenticated = !matches!(caller.kind, CallerKind::Anonymous | CallerKind::Service);
+        let mut best: Option<Named> = None;
+        let mut ignored = false;
+        let mut why = String::new();
+        let mut consider = |n: Named, text: String| {
+            if best.is_none_or(|b| n > b) {
+                best = Some(n);
+                why = text;
+            }
+        };
+        match acl {
+            Some(acl) => {
+                for g in &acl.grants {
+                    if g.permission != perm && g.permission != AclPermission::FullControl {
+                        continue;
+                    }
+                    let perm_name = permission_name(g.permission);
+                    match &g.grantee {
+                        Grantee::CanonicalUser(id) => {
+                            let to_caller = authenticated
+                                && (caller.canonical_id == Some(id.as_str())
+                                    || self
+                                        .world
+                                        .account_by_canonical_id(id)
+                                        .is_some_and(|a| caller.account == Some(a.account_id.as_str())));
+                            if to_caller {
+                                consider(Named::Account, format!("grants {perm_name} to the caller's account (canonical id `{id}`)"));
+                            }
+                        }
+                        Grantee::AllUsers | Grantee::AuthenticatedUsers => {
+                            let everyone = matches!(g.grantee, Grantee::AllUsers);
+                            if !everyone && !authenticated {
+                                continue;
+                            }
+                            if bpa.ignore_public_acls {
+                                ignored = true;
+                            } else {
+                                consider(
+                                    Named::Any,
+                                    format!(
+                                        "grants {perm_name} to {}",
+                                        if everyone { "AllUsers (anyone)" } else { "AuthenticatedUsers" }
+                                    ),
+                                );
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            None => {
+                // Default ACL: the owner has full control.
+                if authenticated && owner_account.is_some() && caller.account == owner_account {
+                    consider(Named::Account, "default ACL: the owner's account has full control".into());
+                }
+            }
+        }
+        let mut trace = LayerTrace::new(
+            layer,
+            if best.is_some() {
+                LayerOutcome::Allow
+            } else {
+                LayerOutcome::NoMatch
+            },
+        );
+        trace.note = if best.is_some() {
+            Some(why)
+        } else if ignored {
+            Some("a public grant is ignored because IgnorePublicAcls is on".into())
+        } else {
+            Some(format!("no grant of {} to the caller", permission_name(perm)))
+        };
+        (trace, best, ignored)
+    }
+
+    /// Request-level refusals of the primary operation: (layer, HTTP status).
+    fn refusal(&self, bucket: &'a Bucket, out: &mut Collected) -> Option<(LayerTrace<'a>, u16)> {
+        let req = self.request;
+        let op = match &req.target {
+            crate::request::Target::Operation(spec) => spec.name,
+            crate::request::Target::Action(_) => "",
+        };
+        let sets_acl = matches!(
+            op,
+            "PutObject" | "CopyObject" | "CreateMultipartUpload" | "PutObjectAcl" | "PutBucketAcl"
+        );
+        let canned = req.header("x-amz-acl");
+        let grants: Vec<&str> = req
+            .headers
+            .iter()
+            .filter(|(k, _)| k.starts_with("x-amz-grant-"))
+            .map(|(_, v)| v.as_str())
+            .collect();
+        if sets_acl && (canned.is_some() || !grants.is_empty()) {
+            if bucket.effective_ownership() == Some(ObjectOwnership::BucketOwnerEnforced)
+                && !(canned == Some("bucket-owner-full-control") && grants.is_empty())
+            {
+                return Some((
+                    LayerTrace::new(Layer::ObjectOwnership, LayerOutcome::Deny).with_note(
+                        "ACLs are disabled (Bucket owner enforced): S3 rejects any ACL other than bucket-owner-full-control with AccessControlListNotSupported (HTTP 400)",
+                    ),
+                    400,
+                ));
+            }
+            let public = canned.is_some_and(public::canned_acl_is_public)
+                || grants.iter().any(|g| public::grant_header_is_public(g));
+            if public && self.bpa(bucket, out).block_public_acls {
+                return Some((
+                    LayerTrace::new(Layer::BlockPublicAccess, LayerOutcome::Deny).with_note(
+                        "BlockPublicAcls is on: S3 rejects requests that set a public ACL",
+                    ),
+                    403,
+                ));
+            }
+        }
+        if let Part::Known(crate::world::Payer::Requester) = &bucket.request_payment {
+            let owner = self.caller.account == Some(bucket.account_id.as_str());
+            let agreed = req
+                .header("x-amz-request-payer")
+                .is_some_and(|v| v.eq_ignore_ascii_case("requester"));
+            if !owner && !agreed {
+                return Some((
+                    LayerTrace::new(Layer::Request, LayerOutcome::Deny).with_note(
+                        "the bucket is Requester Pays: a requester from another account must send `x-amz-request-payer: requester`",
+                    ),
+                    403,
+                ));
+            }
+        }
+        None
+    }
+
+    /// 403 instead of 404 for a missing key without s3:ListBucket. Returns the status.
+    fn existence(
+        &self,
+        reqs: &[Requirement],
+        bucket: &'a Bucket,
+        first: &mut AuthorizationTrace<'a>,
+        out: &mut Collected,
+    ) -> u16 {
+        let Some(r) = reqs.first() else { return 200 };
+        let Some(key) = object_key(r) else { return 200 };
+        let reads = r.action_lower.starts_with("s3:getobject");
+        if !reads || !bucket.objects_complete || bucket.object(key).is_some() {
+            return 200;
+        }
+        let list = Requirement {
+            action: "s3:ListBucket".into(),
+            action_lower: "s3:listbucket".into(),
+            resource_arn: bucket.arn(),
+            resource: crate::request::ResourceRef::Bucket {
+                bucket: bucket.name.clone(),
+            },
+            role: RequirementRole::Extra,
+            data: DataAccess::None,
+            purpose: "decide 404 vs 403 for a missing key".into(),
+        };
+        let check = self.s3(&list, bucket, None, out);
+        if check.decision.is_allowed() {
+            first.layers.push(LayerTrace::new(Layer::Existence, LayerOutcome::Allow).with_note(
+                "the key does not exist; the caller has s3:ListBucket, so S3 answers 404 Not Found",
+            ));
+            404
+        } else {
+            first.layers.push(LayerTrace::new(Layer::Existence, LayerOutcome::Deny).with_note(
+                "the key does not exist and the caller lacks s3:ListBucket on the bucket, so S3 answers 403 Access Denied instead of 404",
+            ));
+            first.decision = Decision::ImplicitDeny;
+            first.deciding_layer = Some(Layer::Existence);
+            403
+        }
+    }
+
+    /// KMS authorizations the requirement implies through the object's encryption.
+    fn kms_for(
+        &self,
+        r: &Requirement,
+        bucket: &'a Bucket,
+        key: &str,
+        auths: &mut Vec<AuthorizationTrace<'a>>,
+        out: &mut Collected,
+    ) {
+        let object_arn = r.resource_arn.as_str();
+        let (read, write) = match r.data {
+            DataAccess::None => return,
+            DataAccess::Read => (true, false),
+            DataAccess::Write => (false, true),
+            DataAccess::ReadWrite => (true, true),
+        };
+        // Reads use the stored object's key; writes use the request's or the bucket default.
+        let stored = if read { self.stored_key(bucket, key, out) } else { None };
+        let written = if write { self.written_key(bucket, out) } else { None };
+        if read && r.data == DataAccess::Read {
+            if let Some((k, bucket_key)) = stored {
+                self.kms_one(k, bucket, "kms:Decrypt", "Decrypt", object_arn, bucket_key, "decrypt the object's data key", auths, out);
+            }
+        }
+        if write {
+            if let Some((k, bucket_key)) = written {
+                self.kms_one(k, bucket, "kms:GenerateDataKey", "GenerateDataKey", object_arn, bucket_key, "generate a data key to encrypt the object", auths, out);
+                if r.data == DataAccess::ReadWrite {
+                    self.kms_one(k, bucket, "kms:Decrypt", "Decrypt", object_arn, bucket_key, "decrypt the data key to complete a multipart upload", auths, out);
+                }
+            }
+        }
+    }
+
+    /// The KMS key protecting a stored object, if any: (key reference, bucket key enabled).
+    fn stored_key(&self, bucket: &'a Bucket, key: &str, out: &mut Collected) -> Option<(&'a str, bool)> {
+        match bucket.object(key).map(|o| &o.head) {
+            Some(Part::Known(head)) => match &head.sse {
+                Some(SseAlgorithm::AwsKms) | Some(SseAlgorithm::AwsKmsDsse) => Some((
+                    head.kms_key_id.as_deref().unwrap_or("alias/aws/s3"),
+                    head.bucket_key_enabled,
+                )),
+                _ => None,
+            },
+            Some(Part::Unknown(why)) => {
+                out.unknown(format!(
+                    "object `{key}` in `{}`: encryption could not be read ({why}); KMS permissions not checked",
+                    bucket.name
+                ));
+                None
+            }
+            Some(Part::Absent) | None => {
+                if bucket.object(key).is_none() && bucket.objects_complete {
+                    return None;
+                }
+                let k = self.default_key(bucket, out);
+                if k.is_some() {
+                    out.note(format!(
+                        "object `{key}` is not described in the world: assumed encrypted with the bucket's default encryption"
+                    ));
+                }
+                k
+            }
+        }
+    }
+
+    fn written_key(&self, bucket: &'a Bucket, out: &mut Collected) -> Option<(&'a str, bool)> {
+        let req = self.request;
+        match req.header("x-amz-server-side-encryption") {
+            Some("aws:kms") | Some("aws:kms:dsse") => Some((
+                req.header("x-amz-server-side-encryption-aws-kms-key-id")
+                    .unwrap_or("alias/aws/s3"),
+                req.header("x-amz-server-side-encryption-bucket-key-enabled")
+                    .is_some_and(|v| v.eq_ignore_ascii_case("true")),
+            )),
+            Some(_) => None,
+            None => self.default_key(bucket, out),
+        }
+    }
+
+    fn default_key(&self, bucket: &'a Bucket, out: &mut Collected) -> Option<(&'a str, bool)> {
+        match &bucket.encryption {
+            Part::Known(enc) => match enc.algorithm {
+                SseAlgorithm::AwsKms | SseAlgorithm::AwsKmsDsse => Some((
+                    enc.kms_key_id.as_deref().unwrap_or("alias/aws/s3"),
+                    enc.bucket_key_enabled,
+                )),
+                _ => None,
+            },
+            Part::Unknown(why) => {
+                out.unknown(format!(
+                    "bucket `{}`: default encryption could not be read ({why}); KMS permissions not checked",
+                    bucket.name
+                ));
+                None
+            }
+            Part::Absent => None,
+        }
+    }
+
+    /// One KMS authorization (kms:Decrypt or kms:GenerateDataKey on the key, made by S3 for the
+    /// caller).
+    #[allow(clippy::too_many_arguments)]
+    fn kms_one(
+        &self,
+        key_ref: &'a str,
+        bucket: &'a Bucket,
+        action: &str,
+        grant_op: &str,
+        object_arn: &str,
+        bucket_key: bool,
+        purpose: &str,
+        auths: &mut Vec<AuthorizationTrace<'a>>,
+        out: &mut Collected,
+    ) {
+        let caller = self.caller;
+        let world = self.world;
+        let key = world.kms_key(key_ref, &bucket.account_id, &bucket.region);
+        let aws_managed_default = key.is_none() && key_ref.ends_with("alias/aws/s3");
+        let Some(key) = key else {
+            if aws_managed_default {
+                auths.push(self.aws_s3_key(bucket, action, purpose));
+            } else {
+                out.unknown(format!(
+                    "KMS key `{key_ref}` is not in the world: `{action}` on it could not be checked"
+                ));
+            }
+            return;
+        };
+        let resource = key.arn.clone();
+        let mut trace = AuthorizationTrace {
+            action: action.to_string(),
+            resource: resource.clone(),
+            purpose: purpose.to_string(),
+            decision: Decision::ImplicitDeny,
+            deciding_layer: None,
+            layers: Vec::new(),
+        };
+        if !key.enabled {
+            trace.layers.push(
+                LayerTrace::new(Layer::KmsKeyState, LayerOutcome::Deny)
+                    .with_note("the key is not enabled (disabled or pending deletion)"),
+            );
+            trace.decision = Decision::ExplicitDeny;
+            trace.deciding_layer = Some(Layer::KmsKeyState);
+            auths.push(trace);
+            return;
+        }
+        if caller.kind == CallerKind::Anonymous {
+            trace.layers.push(
+                LayerTrace::new(Layer::ResourcePolicy, LayerOutcome::NoMatch)
+                    .with_note("anonymous requests cannot use KMS keys: SSE-KMS objects are never public"),
+            );
+            trace.deciding_layer = Some(Layer::ResourcePolicy);
+            auths.push(trace);
+            return;
+        }
+        if key.aws_managed && caller.account != Some(key.account_id.as_str()) {
+            trace.layers.push(
+                LayerTrace::new(Layer::ResourcePolicy, LayerOutcome::NoMatch).with_note(
+                    "an AWS managed key (aws/s3) can only be used by principals of its own account; use a customer managed key for cross-account access",
+                ),
+            );
+            trace.deciding_layer = Some(Layer::ResourcePolicy);
+            auths.push(trace);
+            return;
+        }
+        let s3_arn = if bucket_key { bucket.arn() } else { object_arn.to_string() };
+        let kms_keys = KmsKeys {
+            via_service: format!("s3.{}.amazonaws.com", bucket.region),
+            s3_arn,
+        };
+        let action_lower = action.to_ascii_lowercase();
+        let probe = Probe {
+            action_lower: &action_lower,
+            resource: &resource,
+        };
+        let ctx = self.ctx(&key.account_id, &key.region, Some(&kms_keys));
+        let mut layers = Vec::new();
+        let gates = self.gates(&mut layers, probe, &ctx, &key.account_id, false, out);
+
+        let mut kp_trace = LayerTrace::new(Layer::ResourcePolicy, LayerOutcome::NoMatch);
+        let kp = match &key.policy {
+            Part::Known(policy) => eval_policies(
+                &mut kp_trace,
+                [(PolicyRef::KeyPolicy { key_arn: &key.arn }, policy)],
+                probe,
+                &ctx,
+                caller,
+            ),
+            Part::Unknown(why) => {
+                out.unknown(format!("KMS key `{}`: key policy could not be read ({why})", key.arn));
+                kp_trace.outcome = LayerOutcome::Unknown;
+                Hits::default()
+            }
+            Part::Absent => Hits::default(),
+        };
+        layers.push(kp_trace);
+
+        let mut grant_allow = None;
+        match &key.grants {
+            Part::Known(grants) if !grants.is_empty() => {
+                let mut t = LayerTrace::new(Layer::KmsGrant, LayerOutcome::NoMatch);
+                for g in grants {
+                    let to_caller = Some(g.grantee_principal.as_str()) == caller.caller_arn.as_deref()
+                        || Some(g.grantee_principal.as_str()) == caller.principal_arn.as_deref();
+                    let op = g.operations.iter().any(|o| o == grant_op);
+                    let context_ok = g.encryption_context_equals.iter().all(|(k, v)| {
+                        k == "aws:s3:arn" && *v == kms_keys.s3_arn
+                    }) && (g.encryption_context_equals.is_empty()
+                        || g.encryption_context_equals.len() == 1)
+                        && g.encryption_context_subset.iter().all(|(k, v)| {
+                            k == "aws:s3:arn" && *v == kms_keys.s3_arn
+                        });
+                    if to_caller && op && context_ok {
+                        grant_allow = Some((Named::Direct, Layer::KmsGrant));
+                        t.outcome = LayerOutcome::Allow;
+                        t.note = Some(format!(
+                            "grant `{}` allows {grant_op} to `{}`",
+                            g.grant_id.as_deref().unwrap_or("?"),
+                            g.grantee_principal
+                        ));
+                    }
+                }
+                layers.push(t);
+            }
+            Part::Unknown(why) => out.unknown(format!(
+                "KMS key `{}`: grants could not be listed ({why})",
+                key.arn
+            )),
+            _ => {}
+        }
+
+        let (identity, boundary, session) = self.identity_layers(&mut layers, probe, &ctx);
+        let kp_grant = kp.allow.map(|n| (n, Layer::ResourcePolicy));
+        let resource_grant = match (grant_allow, kp_grant) {
+            (Some(g), _) => Some(g),
+            (None, k) => k,
+        };
+        let sides = Sides {
+            kind: caller.kind,
+            same_account: caller.account == Some(key.account_id.as_str()),
+            resource_required: true,
+            resource_grant,
+            identity,
+            boundary,
+            session,
+            resource_blame: Layer::ResourcePolicy,
+        };
+        let req = Requirement {
+            action: action.to_string(),
+            action_lower,
+            resource_arn: resource,
+            resource: crate::request::ResourceRef::Service,
+            role: RequirementRole::Extra,
+            data: DataAccess::None,
+            purpose: purpose.to_string(),
+        };
+        auths.push(finish(&req, layers, gates, &sides));
+    }
+
+    /// The AWS managed `aws/s3` key when the World does not describe it: its key policy allows
+    /// every principal of the bucket's account through S3, and nobody else.
+    fn aws_s3_key(&self, bucket: &'a Bucket, action: &str, purpose: &str) -> AuthorizationTrace<'a> {
+        let same = self.caller.account == Some(bucket.account_id.as_str());
+        let (decision, outcome, note) = if same {
+            (
+                Decision::Allowed,
+                LayerOutcome::Allow,
+                "the AWS managed key aws/s3 allows every principal of its account through S3",
+            )
+        } else {
+            (
+                Decision::ImplicitDeny,
+                LayerOutcome::NoMatch,
+                "an AWS managed key (aws/s3) can only be used by principals of its own account; use a customer managed key for cross-account access",
+            )
+        };
+        AuthorizationTrace {
+            action: action.to_string(),
+            resource: format!("arn:{}:kms:{}:{}:alias/aws/s3", self.world.partition, bucket.region, bucket.account_id),
+            purpose: purpose.to_string(),
+            decision,
+            deciding_layer: Some(Layer::ResourcePolicy),
+            layers: vec![LayerTrace::new(Layer::ResourcePolicy, outcome).with_note(note)],
+        }
+    }
+}
+
+/// Applies AWS's order to the evaluated layers: explicit deny, gates, then the allow side.
+fn finish<'a>(
+    r: &Requirement,
+    layers: Vec<LayerTrace<'a>>,
+    gate: Option<Layer>,
+    sides: &Sides,
+) -> AuthorizationTrace<'a> {
+    const DENY_ORDER: [Layer; 7] = [
+        Layer::Rcp,
+        Layer::Scp,
+        Layer::VpcEndpoint,
+        Layer::ResourcePolicy,
+        Layer::Identity,
+        Layer::PermissionsBoundary,
+        Layer::SessionPolicy,
+    ];
+    let denied = DENY_ORDER.iter().copied().find(|l| {
+        layers
+            .iter()
+            .any(|t| t.layer == *l && t.matched(Effect::Deny).next().is_some())
+    });
+    let (decision, layer) = if let Some(l) = denied {
+        (Decision::ExplicitDeny, l)
+    } else if let Some(g) = gate {
+        (Decision::ImplicitDeny, g)
+    } else {
+        combine(sides)
+    };
+    AuthorizationTrace {
+        action: r.action.clone(),
+        resource: r.resource_arn.clone(),
+        purpose: r.purpose.clone(),
+        decision,
+        deciding_layer: Some(layer),
+        layers,
+    }
+}
+
+fn discard_allows(trace: &mut LayerTrace<'_>, why: Discard) {
+    for s in &mut trace.statements {
+        if s.effect == Effect::Allow && s.result == StatementResult::Matched {
+            s.result = StatementResult::Discarded(why);
+        }
+    }
+}
+
+/// Object-level actions evaluated in the object's own context (its owner's ACL).
+fn uses_object_context(action_lower: &str) -> bool {
+    action_lower.starts_with("s3:getobject")
+        || action_lower.starts_with("s3:putobjectacl")
+        || action_lower.starts_with("s3:putobjectversionacl")
+        || action_lower == "s3:restoreobject"
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AclTarget {
+    Bucket,
+    Object,
+}
+
+/// Which ACL permission can grant an action, and on which ACL (S3 User Guide, "ACL overview":
+/// mapping of ACL permissions and access policy permissions).
+fn acl_permission(action_lower: &str) -> Option<(AclTarget, AclPermission)> {
+    use AclPermission::*;
+    use AclTarget::*;
+    Some(match action_lower {
+        "s3:listbucket" | "s3:listbucketversions" | "s3:listbucketmultipartuploads" => (Bucket, Read),
+        "s3:putobject" | "s3:deleteobject" | "s3:deleteobjectversion" => (Bucket, Write),
+        "s3:getbucketacl" => (Bucket, ReadAcp),
+        "s3:putbucketacl" => (Bucket, WriteAcp),
+        "s3:getobject" | "s3:getobjectversion" => (Object, Read),
+        "s3:getobjectacl" | "s3:getobjectversionacl" => (Object, ReadAcp),
+        "s3:putobjectacl" | "s3:putobjectversionacl" => (Object, WriteAcp),
+        _ => return None,
+    })
+}
+
+fn permission_name(p: AclPermission) -> &'static str {
+    match p {
+        AclPermission::FullControl => "FULL_CONTROL",
+        AclPermission::Read => "READ",
+        AclPermission::Write => "WRITE",
+        AclPermission::ReadAcp => "READ_ACP",
+        AclPermission::WriteAcp => "WRITE_ACP",
+    }
+}

@@ -1,0 +1,444 @@
+//! Resolves the request's principal against the World: which account it belongs to, which
+//! identity policies, permissions boundary and session policy apply to it, its tags and ids, and
+//! the principal strings a `Principal` element may name it by.
+
+use crate::eval::trace::PolicyRef;
+use crate::policy::{Policy, PrincipalClause, PrincipalSet};
+use crate::request::{PrincipalRef, Request};
+use crate::world::{Account, Part, World};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallerKind {
+    User,
+    RoleSession,
+    FederatedUser,
+    Root,
+    Anonymous,
+    Service,
+}
+
+impl CallerKind {
+    /// The value of `aws:PrincipalType`.
+    pub fn principal_type(self) -> &'static str {
+        match self {
+            CallerKind::User => "User",
+            CallerKind::RoleSession => "AssumedRole",
+            CallerKind::FederatedUser => "FederatedUser",
+            CallerKind::Root => "Account",
+            CallerKind::Anonymous => "Anonymous",
+            CallerKind::Service => "Service",
+        }
+    }
+
+    /// True for principals whose own account's IAM policies must allow.
+    pub fn has_identity_policies(self) -> bool {
+        matches!(
+            self,
+            CallerKind::User | CallerKind::RoleSession | CallerKind::FederatedUser
+        )
+    }
+}
+
+/// How specifically a `Principal` element named the caller. Order matters: a grant that names the
+/// caller more directly is less capped (IAM evaluation logic, resource-based policies table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Named {
+    /// `arn:aws:iam::ACCT:root` or the account id: delegates to the account's IAM policies.
+    Account,
+    /// The role ARN of a role session: capped by boundary and session policy.
+    Role,
+    /// `"*"` / `{"AWS": "*"}`.
+    Any,
+    /// A service principal.
+    Service,
+    /// The IAM user ARN, the role-session ARN or the federated-user ARN: not capped.
+    Direct,
+}
+
+/// A resolved policy with its label.
+pub type Labeled<'a> = (PolicyRef<'a>, &'a Policy);
+
+/// The caller, resolved.
+#[derive(Debug, Clone)]
+pub struct Caller<'a> {
+    pub kind: CallerKind,
+    pub account: Option<&'a str>,
+    /// The account record, when the World holds it.
+    pub account_record: Option<&'a Account>,
+    /// `aws:PrincipalArn`: the user ARN, the role ARN (for a session), the root ARN.
+    pub principal_arn: Option<String>,
+    /// The ARN the request is signed as (session ARN for role sessions).
+    pub caller_arn: Option<String>,
+    pub userid: Option<String>,
+    pub username: Option<&'a str>,
+    pub service: Option<&'a str>,
+    pub org_id: Option<&'a str>,
+    pub canonical_id: Option<&'a str>,
+    pub source_vpc: Option<&'a str>,
+    pub tags: Vec<(&'a str, &'a str)>,
+    pub identity: Vec<Labeled<'a>>,
+    pub boundary: Option<Labeled<'a>>,
+    pub session_policy: Option<&'a Policy>,
+    pub unknowns: Vec<String>,
+}
+
+impl<'a> Caller<'a> {
+    /// Resolves `request.principal` in `world`.
+    pub fn resolve(world: &'a World, request: &'a Request) -> Caller<'a> {
+        let partition = world.partition.as_str();
+        let mut c = Caller {
+            kind: CallerKind::Anonymous,
+            account: None,
+            account_record: None,
+            principal_arn: None,
+            caller_arn: None,
+            userid: None,
+            username: None,
+            service: None,
+            org_id: None,
+            canonical_id: None,
+            source_vpc: request
+                .vpc_endpoint
+                .as_deref()
+                .and_then(|id| world.vpc_endpoint(id))
+                .and_then(|v| v.vpc_id.as_deref()),
+            tags: Vec::new(),
+            identity: Vec::new(),
+            boundary: None,
+            session_policy: None,
+            unknowns: Vec::new(),
+        };
+        match &request.principal {
+            PrincipalRef::Anonymous => {
+                c.userid = Some("anonymous".to_string());
+            }
+            PrincipalRef::Service { name } => {
+                c.kind = CallerKind::Service;
+                c.service = Some(name.as_str());
+            }
+            PrincipalRef::Account { account } => {
+                c.kind = CallerKind::Root;
+                c.set_account(world, account);
+                let arn = format!("arn:{partition}:iam::{account}:root");
+                c.principal_arn = Some(arn.clone());
+                c.caller_arn = Some(arn);
+                c.userid = Some(account.clone());
+            }
+            PrincipalRef::User { account, name, arn, .. } => {
+                c.kind = CallerKind::User;
+                c.set_account(world, account);
+                c.principal_arn = Some(arn.clone());
+                c.caller_arn = Some(arn.clone());
+                c.username = Some(name.as_str());
+                c.resolve_user(name, arn);
+            }
+            PrincipalRef::Role { account, name, .. } => {
+                c.kind = CallerKind::RoleSession;
+                c.set_account(world, account);
+                c.caller_arn = Some(format!(
+                    "arn:{partition}:sts::{account}:assumed-role/{name}/s3medic"
+                ));
+                c.resolve_role(world, account, name, "s3medic", request);
+            }
+            PrincipalRef::AssumedRole {
+                account,
+                role_name,
+                session_name,
+                arn,
+            } => {
+                c.kind = CallerKind::RoleSession;
+                c.set_account(world, account);
+                c.caller_arn = Some(arn.clone());
+                c.resolve_role(world, account, role_name, session_name, request);
+            }
+            PrincipalRef::FederatedUser { account, name, arn } => {
+                c.kind = CallerKind::FederatedUser;
+                c.set_account(world, account);
+                c.principal_arn = Some(arn.clone());
+                c.caller_arn = Some(arn.clone());
+                c.userid = Some(format!("{account}:{name}"));
+                c.session_policy = request.session_policy.as_ref();
+                c.unknowns.push(format!(
+                    "federated user `{arn}`: the policies of the IAM user that created the session are not modelled; only the session policy is evaluated"
+                ));
+            }
+        }
+        for (k, v) in &request.session_tags {
+            c.tags.retain(|(tk, _)| !tk.eq_ignore_ascii_case(k));
+            c.tags.push((k.as_str(), v.as_str()));
+        }
+        c
+    }
+
+    fn set_account(&mut self, world: &'a World, account: &'a str) {
+        self.account = Some(account);
+        self.account_record = world.account(account);
+        if let Some(acct) = self.account_record {
+            self.canonical_id = acct.canonical_user_id.as_deref();
+            if let Part::Known(org) = &acct.organization {
+                self.org_id = Some(org.id.as_str());
+            }
+        }
+    }
+
+    fn iam(&mut self, what: &str) -> Option<&'a crate::world::Iam> {
+        let Some(acct) = self.account_record else {
+            self.unknowns.push(format!(
+                "account `{}` is not in the world: the identity policies of {what} are unknown",
+                self.account.unwrap_or("?")
+            ));
+            return None;
+        };
+        match &acct.iam {
+            Part::Known(iam) => Some(iam),
+            Part::Unknown(why) => {
+                self.unknowns.push(format!(
+                    "account `{}`: IAM data could not be read ({why}): the identity policies of {what} are unknown",
+                    acct.account_id
+                ));
+                None
+            }
+            Part::Absent => None,
+        }
+    }
+
+    fn resolve_user(&mut self, name: &'a str, arn: &'a str) {
+        let Some(iam) = self.iam(&format!("user `{arn}`")) else {
+            return;
+        };
+        let Some(user) = iam.user_by_name(name) else {
+            self.unknowns.push(format!(
+                "user `{arn}` is not in the IAM data of its account: its identity policies are unknown"
+            ));
+            return;
+        };
+        self.userid = user.user_id.clone();
+        self.tags = user
+            .tags
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        for p in &user.inline_policies {
+            self.identity.push((
+                PolicyRef::Inline {
+                    owner_arn: user.arn.as_str(),
+                    name: p.name.as_str(),
+                },
+                &p.policy,
+            ));
+        }
+        self.push_managed(iam, user.attached_policies.iter().map(|a| a.arn.as_str()));
+        for g in &user.groups {
+            match iam.group_by_name(g) {
+                Some(group) => {
+                    for p in &group.inline_policies {
+                        self.identity.push((
+                            PolicyRef::Inline {
+                                owner_arn: group.arn.as_str(),
+                                name: p.name.as_str(),
+                            },
+                            &p.policy,
+                        ));
+                    }
+                    self.push_managed(
+                        iam,
+                        group.attached_policies.iter().map(|a| a.arn.as_str()),
+                    );
+                }
+                None => self.unknowns.push(format!(
+                    "group `{g}` of user `{arn}` is not in the IAM data: its policies are unknown"
+                )),
+            }
+        }
+        if let Some(b) = &user.permissions_boundary {
+            self.set_boundary(iam, b);
+        }
+    }
+
+    fn resolve_role(
+        &mut self,
+        world: &'a World,
+        account: &'a str,
+        name: &'a str,
+        session: &str,
+        request: &'a Request,
+    ) {
+        let partition = world.partition.as_str();
+        self.session_policy = request.session_policy.as_ref();
+        let Some(iam) = self.iam(&format!("role `{name}`")) else {
+            self.principal_arn = Some(format!("arn:{partition}:iam::{account}:role/{name}"));
+            self.userid = Some(format!("UNKNOWNROLEID:{session}"));
+            return;
+        };
+        let Some(role) = iam.role_by_name(name) else {
+            self.principal_arn = Some(format!("arn:{partition}:iam::{account}:role/{name}"));
+            self.userid = Some(format!("UNKNOWNROLEID:{session}"));
+            self.unknowns.push(format!(
+                "role `{name}` is not in the IAM data of account `{account}`: its identity policies are unknown"
+            ));
+            return;
+        };
+        self.principal_arn = Some(role.arn.clone());
+        self.userid = Some(format!(
+            "{}:{session}",
+            role.role_id.as_deref().unwrap_or("UNKNOWNROLEID")
+        ));
+        self.tags = role
+            .tags
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        for p in &role.inline_policies {
+            self.identity.push((
+                PolicyRef::Inline {
+                    owner_arn: role.arn.as_str(),
+                    name: p.name.as_str(),
+                },
+                &p.policy,
+            ));
+        }
+        self.push_managed(iam, role.attached_policies.iter().map(|a| a.arn.as_str()));
+        if let Some(b) = &role.permissions_boundary {
+            self.set_boundary(iam, b);
+        }
+    }
+
+    fn push_managed(
+        &mut self,
+        iam: &'a crate::world::Iam,
+        arns: impl Iterator<Item = &'a str>,
+    ) {
+        for arn in arns {
+            match iam.managed_policy(arn).map(|m| &m.document) {
+                Some(Part::Known(doc)) => self.identity.push((PolicyRef::Managed { arn }, doc)),
+                Some(Part::Unknown(why)) => self.unknowns.push(format!(
+                    "managed policy `{arn}` could not be read ({why})"
+                )),
+                Some(Part::Absent) | None => self.unknowns.push(format!(
+                    "managed policy `{arn}` is attached but its document is not in the world"
+                )),
+            }
+        }
+    }
+
+    fn set_boundary(&mut self, iam: &'a crate::world::Iam, arn: &'a str) {
+        match iam.managed_policy(arn).map(|m| &m.document) {
+            Some(Part::Known(doc)) => self.boundary = Some((PolicyRef::Boundary { arn }, doc)),
+            _ => self.unknowns.push(format!(
+                "permissions boundary `{arn}` is set but its document is not in the world: evaluated as no boundary"
+            )),
+        }
+    }
+
+    /// How (if at all) a principal set names this caller.
+    pub fn named_by(&self, set: &PrincipalSet) -> Option<Named> {
+        let map = match set {
+            PrincipalSet::Any => return Some(Named::Any),
+            PrincipalSet::Map(m) => m,
+        };
+        if map.aws.iter().any(|a| a == "*") {
+            return Some(Named::Any);
+        }
+        let mut best: Option<Named> = None;
+        let mut consider = |n: Named| {
+            if best.is_none_or(|b| n > b) {
+                best = Some(n);
+            }
+        };
+        match self.kind {
+            CallerKind::Service => {
+                if let Some(svc) = self.service {
+                    if map.service.iter().any(|s| s == svc) {
+                        consider(Named::Service);
+                    }
+                }
+            }
+            CallerKind::Anonymous => {}
+            _ => {
+                for a in &map.aws {
+                    if self.is_account_string(a) {
+                        consider(Named::Account);
+                    } else if self.caller_arn.as_deref() == Some(a.as_str()) {
+                        consider(if self.kind == CallerKind::Root {
+                            Named::Account
+                        } else {
+                            Named::Direct
+                        });
+                    } else if self.kind == CallerKind::RoleSession
+                        && self.principal_arn.as_deref() == Some(a.as_str())
+                    {
+                        consider(Named::Role);
+                    }
+                }
+                if let Some(canon) = self.canonical_id {
+                    if self.kind == CallerKind::Root && map.canonical_user.iter().any(|c| c == canon) {
+                        consider(Named::Account);
+                    }
+                }
+            }
+        }
+        best
+    }
+
+    fn is_account_string(&self, a: &str) -> bool {
+        let Some(acct) = self.account else {
+            return false;
+        };
+        if a == acct {
+            return true;
+        }
+        // arn:PARTITION:iam::ACCT:root
+        a.strip_prefix("arn:")
+            .and_then(|r| r.split_once(":iam::"))
+            .and_then(|(_, r)| r.strip_suffix(":root"))
+            == Some(acct)
+    }
+
+    /// Whether a statement's Principal / NotPrincipal element covers the caller, and how.
+    /// `None` means the statement has no principal element (identity-style policies).
+    pub fn principal_clause(&self, clause: &PrincipalClause) -> Result<Named, ()> {
+        match clause {
+            PrincipalClause::Principal(set) => self.named_by(set).ok_or(()),
+            PrincipalClause::NotPrincipal(set) => {
+                // The statement applies to every principal the set does not fully exclude. To
+                // exclude an IAM principal the set must name both the principal itself and its
+                // account (IAM NotPrincipal reference: "you must also specify the account ARN").
+                let excluded = match self.kind {
+                    CallerKind::Anonymous => self.named_by(set) == Some(Named::Any),
+                    CallerKind::Service | CallerKind::Root => self.named_by(set).is_some(),
+                    _ => {
+                        let names = self.names_in(set);
+                        names.0 && names.1
+                    }
+                };
+                if excluded {
+                    Err(())
+                } else {
+                    Ok(Named::Any)
+                }
+            }
+        }
+    }
+
+    /// (names the principal itself, names its account)
+    fn names_in(&self, set: &PrincipalSet) -> (bool, bool) {
+        let PrincipalSet::Map(map) = set else {
+            return (true, true);
+        };
+        let mut own = false;
+        let mut account = false;
+        for a in &map.aws {
+            if a == "*" {
+                own = true;
+                account = true;
+            } else if self.is_account_string(a) {
+                account = true;
+            } else if self.caller_arn.as_deref() == Some(a.as_str())
+                || self.principal_arn.as_deref() == Some(a.as_str())
+            {
+                own = true;
+            }
+        }
+        (own, account)
+    }
+}

@@ -1,0 +1,370 @@
+//! The result of an authorization: the decision, and the trace of every layer and statement that
+//! took part in it. Borrowed from the World and the Request (`'a`) so that building it copies no
+//! policy text; serialised to the versioned JSON documented in docs/formats.md.
+
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
+use std::fmt;
+
+use crate::policy::Effect;
+
+/// Version of the decision JSON (`explain --output json`).
+pub const DECISION_FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    Allowed,
+    ImplicitDeny,
+    ExplicitDeny,
+}
+
+impl Decision {
+    pub fn is_allowed(self) -> bool {
+        self == Decision::Allowed
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Allowed => "allowed",
+            Decision::ImplicitDeny => "implicit_deny",
+            Decision::ExplicitDeny => "explicit_deny",
+        }
+    }
+}
+
+impl fmt::Display for Decision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The layers of AWS's evaluation, in the order the trace lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Layer {
+    Request,
+    ObjectOwnership,
+    BlockPublicAccess,
+    Rcp,
+    Scp,
+    VpcEndpoint,
+    ResourcePolicy,
+    BucketAcl,
+    ObjectAcl,
+    KmsKeyState,
+    KmsGrant,
+    Identity,
+    PermissionsBoundary,
+    SessionPolicy,
+    Existence,
+}
+
+impl Layer {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Layer::Request => "request",
+            Layer::ObjectOwnership => "object_ownership",
+            Layer::BlockPublicAccess => "block_public_access",
+            Layer::Rcp => "rcp",
+            Layer::Scp => "scp",
+            Layer::VpcEndpoint => "vpc_endpoint",
+            Layer::ResourcePolicy => "resource_policy",
+            Layer::BucketAcl => "bucket_acl",
+            Layer::ObjectAcl => "object_acl",
+            Layer::KmsKeyState => "kms_key_state",
+            Layer::KmsGrant => "kms_grant",
+            Layer::Identity => "identity",
+            Layer::PermissionsBoundary => "permissions_boundary",
+            Layer::SessionPolicy => "session_policy",
+            Layer::Existence => "existence",
+        }
+    }
+
+    /// A short human title.
+    pub fn title(self) -> &'static str {
+        match self {
+            Layer::Request => "request checks",
+            Layer::ObjectOwnership => "Object Ownership",
+            Layer::BlockPublicAccess => "Block Public Access",
+            Layer::Rcp => "resource control policies",
+            Layer::Scp => "service control policies",
+            Layer::VpcEndpoint => "VPC endpoint policy",
+            Layer::ResourcePolicy => "resource-based policy",
+            Layer::BucketAcl => "bucket ACL",
+            Layer::ObjectAcl => "object ACL",
+            Layer::KmsKeyState => "KMS key state",
+            Layer::KmsGrant => "KMS grants",
+            Layer::Identity => "identity-based policies",
+            Layer::PermissionsBoundary => "permissions boundary",
+            Layer::SessionPolicy => "session policy",
+            Layer::Existence => "object existence (403 vs 404)",
+        }
+    }
+}
+
+impl fmt::Display for Layer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What one layer contributed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LayerOutcome {
+    /// An Allow (or grant) in this layer applies.
+    Allow,
+    /// An explicit Deny (or a hard refusal) in this layer applies.
+    Deny,
+    /// The layer applies but nothing in it allows: on its own an implicit deny.
+    NoMatch,
+    /// The layer exists but does not take part in this authorization.
+    Skipped,
+    /// The layer could not be read; evaluated as absent.
+    Unknown,
+}
+
+/// Which policy a statement belongs to. Borrowed; `Display` gives the label of docs/formats.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyRef<'a> {
+    BucketPolicy { bucket: &'a str },
+    KeyPolicy { key_arn: &'a str },
+    Managed { arn: &'a str },
+    Inline { owner_arn: &'a str, name: &'a str },
+    Boundary { arn: &'a str },
+    Session,
+    Scp { target: &'a str, name: &'a str },
+    Rcp { target: &'a str, name: &'a str },
+    Vpce { id: &'a str },
+}
+
+impl fmt::Display for PolicyRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PolicyRef::BucketPolicy { bucket } => write!(f, "bucket-policy:{bucket}"),
+            PolicyRef::KeyPolicy { key_arn } => write!(f, "key-policy:{key_arn}"),
+            PolicyRef::Managed { arn } => write!(f, "identity:{arn}"),
+            PolicyRef::Inline { owner_arn, name } => write!(f, "identity:{owner_arn}/inline/{name}"),
+            PolicyRef::Boundary { arn } => write!(f, "boundary:{arn}"),
+            PolicyRef::Session => f.write_str("session-policy"),
+            PolicyRef::Scp { target, name } => write!(f, "scp:{target}/{name}"),
+            PolicyRef::Rcp { target, name } => write!(f, "rcp:{target}/{name}"),
+            PolicyRef::Vpce { id } => write!(f, "vpce:{id}"),
+        }
+    }
+}
+
+impl Serialize for PolicyRef<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// How a relevant statement (its action and resource matched) fared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatementResult {
+    /// Principal (if any) and every condition matched: the statement applies.
+    Matched,
+    /// The statement's Principal / NotPrincipal does not cover the caller.
+    PrincipalMismatch,
+    /// Condition number `.0` (in document order) does not hold.
+    ConditionFailed(usize),
+    /// It matched, but the layer's rules discard it (e.g. a public grant under
+    /// RestrictPublicBuckets, or a bucket-policy grant on an object another account owns).
+    Discarded(Discard),
+}
+
+/// Why a matching Allow was discarded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Discard {
+    RestrictPublicBuckets,
+    ObjectOwnedByOtherAccount,
+    CappedByBoundary,
+    CappedBySessionPolicy,
+    DelegatesToIdentity,
+}
+
+impl Discard {
+    pub fn explain(self) -> &'static str {
+        match self {
+            Discard::RestrictPublicBuckets => {
+                "the bucket policy is public and RestrictPublicBuckets limits it to the bucket owner's account and AWS services"
+            }
+            Discard::ObjectOwnedByOtherAccount => {
+                "bucket-policy grants do not cover objects owned by another account"
+            }
+            Discard::CappedByBoundary => {
+                "a grant to the role ARN is capped by the role's permissions boundary"
+            }
+            Discard::CappedBySessionPolicy => {
+                "a grant to the role ARN is capped by the session policy"
+            }
+            Discard::DelegatesToIdentity => {
+                "a grant to the account delegates to the account's identity policies"
+            }
+        }
+    }
+}
+
+/// One statement in the trace.
+#[derive(Debug, Clone)]
+pub struct StatementTrace<'a> {
+    pub policy: PolicyRef<'a>,
+    pub sid: Option<&'a str>,
+    pub index: usize,
+    pub effect: Effect,
+    pub result: StatementResult,
+    /// For a failed condition: the operator and key (e.g. `Bool aws:SecureTransport`).
+    pub condition: Option<(&'a str, &'a str)>,
+}
+
+impl Serialize for StatementTrace<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("policy", &self.policy)?;
+        m.serialize_entry("sid", &self.sid)?;
+        m.serialize_entry("index", &self.index)?;
+        m.serialize_entry("effect", &self.effect)?;
+        let (result, detail): (&str, Option<String>) = match self.result {
+            StatementResult::Matched => ("matched", None),
+            StatementResult::PrincipalMismatch => ("principal_mismatch", None),
+            StatementResult::ConditionFailed(i) => (
+                "condition_failed",
+                Some(match self.condition {
+                    Some((op, key)) => format!("condition {i} (`{op}` on `{key}`) does not hold"),
+                    None => format!("condition {i} does not hold"),
+                }),
+            ),
+            StatementResult::Discarded(d) => ("discarded", Some(d.explain().to_string())),
+        };
+        m.serialize_entry("result", result)?;
+        if let Some(d) = detail {
+            m.serialize_entry("detail", &d)?;
+        }
+        m.end()
+    }
+}
+
+impl StatementTrace<'_> {
+    /// `Sid` or `#index` — how corpora and humans name a statement.
+    pub fn name(&self) -> String {
+        match self.sid {
+            Some(s) if !s.is_empty() => s.to_string(),
+            _ => format!("#{}", self.index),
+        }
+    }
+}
+
+/// One layer of one authorization.
+#[derive(Debug, Clone, Serialize)]
+pub struct LayerTrace<'a> {
+    pub layer: Layer,
+    pub outcome: LayerOutcome,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub statements: Vec<StatementTrace<'a>>,
+}
+
+impl<'a> LayerTrace<'a> {
+    pub fn new(layer: Layer, outcome: LayerOutcome) -> Self {
+        LayerTrace {
+            layer,
+            outcome,
+            note: None,
+            statements: Vec::new(),
+        }
+    }
+
+    pub fn with_note(mut self, note: impl Into<String>) -> Self {
+        self.note = Some(note.into());
+        self
+    }
+
+    /// Statements that matched with the given effect.
+    pub fn matched(&self, effect: Effect) -> impl Iterator<Item = &StatementTrace<'a>> {
+        self.statements
+            .iter()
+            .filter(move |s| s.effect == effect && s.result == StatementResult::Matched)
+    }
+}
+
+/// One authorization (one IAM action on one resource) that the request needs.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuthorizationTrace<'a> {
+    pub action: String,
+    pub resource: String,
+    pub purpose: String,
+    pub decision: Decision,
+    pub deciding_layer: Option<Layer>,
+    pub layers: Vec<LayerTrace<'a>>,
+}
+
+impl<'a> AuthorizationTrace<'a> {
+    pub fn layer(&self, layer: Layer) -> Option<&LayerTrace<'a>> {
+        self.layers.iter().find(|l| l.layer == layer)
+    }
+
+    /// The statements that decided: matched Denies for an explicit deny, matched Allows for an
+    /// allow, none for an implicit deny.
+    pub fn deciding_statements(&self) -> Vec<&StatementTrace<'a>> {
+        let Some(layer) = self.deciding_layer.and_then(|l| self.layer(l)) else {
+            return Vec::new();
+        };
+        match self.decision {
+            Decision::ExplicitDeny => layer.matched(Effect::Deny).collect(),
+            Decision::Allowed => layer.matched(Effect::Allow).collect(),
+            Decision::ImplicitDeny => Vec::new(),
+        }
+    }
+}
+
+/// The whole outcome of `authorize`.
+#[derive(Debug, Clone)]
+pub struct Outcome<'a> {
+    pub decision: Decision,
+    /// The HTTP status S3 would answer with (200, 403, 404 or 400).
+    pub status: u16,
+    /// Index of the decisive authorization: the first denied one, or the first one when all allow.
+    pub deciding: usize,
+    pub authorizations: Vec<AuthorizationTrace<'a>>,
+    /// Parts of the World that could not be read and were evaluated as absent.
+    pub unknowns: Vec<String>,
+    /// Other facts worth telling (assumptions made, things not modelled).
+    pub notes: Vec<String>,
+}
+
+impl<'a> Outcome<'a> {
+    pub fn deciding_authorization(&self) -> Option<&AuthorizationTrace<'a>> {
+        self.authorizations.get(self.deciding)
+    }
+
+    pub fn deciding_layer(&self) -> Option<Layer> {
+        self.deciding_authorization().and_then(|a| a.deciding_layer)
+    }
+}
+
+impl Serialize for Outcome<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("format_version", &DECISION_FORMAT_VERSION)?;
+        m.serialize_entry("decision", &self.decision)?;
+        m.serialize_entry("status", &self.status)?;
+        let deciding = self.deciding_authorization().map(|a| {
+            serde_json::json!({
+                "authorization": self.deciding,
+                "layer": a.deciding_layer,
+                "statements": a.deciding_statements().iter().map(|st| serde_json::json!({
+                    "policy": st.policy.to_string(),
+                    "sid": st.sid,
+                    "index": st.index,
+                })).collect::<Vec<_>>(),
+            })
+        });
+        m.serialize_entry("deciding", &deciding)?;
+        m.serialize_entry("authorizations", &self.authorizations)?;
+        m.serialize_entry("unknowns", &self.unknowns)?;
+        m.serialize_entry("notes", &self.notes)?;
+        m.end()
+    }
+}

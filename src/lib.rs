@@ -1,0 +1,9 @@
+//! s3medic: finds out why an AWS S3 request is denied and what the smallest safe fix is.
+//!
+//! The library is a pure core (policy language, world model, request model, authorizer) with no
+//! I/O; the binary in `main.rs` is a thin command-line front end over it.
+
+pub mod eval;
+pub mod policy;
+pub mod request;
+pub mod world;
