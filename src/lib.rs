@@ -5,5 +5,6 @@
 
 pub mod eval;
 pub mod policy;
+pub mod render;
 pub mod request;
 pub mod world;

@@ -32,10 +32,17 @@ fn scenario_files(dir: &Path, out: &mut Vec<PathBuf>) {
 fn run(path: &Path) -> Result<(), String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("unreadable: {e}"))?;
     let sc: Value = serde_json::from_str(&text).map_err(|e| format!("invalid JSON: {e}"))?;
-    if sc.get("source").and_then(Value::as_str).is_none_or(|s| !s.starts_with("https://")) {
+    if sc
+        .get("source")
+        .and_then(Value::as_str)
+        .is_none_or(|s| !s.starts_with("https://"))
+    {
         return Err("scenario must cite its AWS source page in `source`".into());
     }
-    let world = match (sc.get("world"), sc.get("world_file").and_then(Value::as_str)) {
+    let world = match (
+        sc.get("world"),
+        sc.get("world_file").and_then(Value::as_str),
+    ) {
         (Some(w), _) => World::from_value(w).map_err(|e| format!("world: {e}"))?,
         (None, Some(f)) => {
             let wp = path.parent().unwrap_or(Path::new(".")).join(f);
@@ -50,7 +57,10 @@ fn run(path: &Path) -> Result<(), String> {
     let outcome = authorize(&world, &request).map_err(|e| format!("evaluation error: {e}"))?;
 
     let mut problems = Vec::new();
-    let want = expect.get("decision").and_then(Value::as_str).ok_or("no expect.decision")?;
+    let want = expect
+        .get("decision")
+        .and_then(Value::as_str)
+        .ok_or("no expect.decision")?;
     if outcome.decision.as_str() != want {
         problems.push(format!("decision: want {want}, got {}", outcome.decision));
     }
@@ -60,13 +70,19 @@ fn run(path: &Path) -> Result<(), String> {
         }
     }
     if let Some(layer) = expect.get("deciding_layer").and_then(Value::as_str) {
-        let got = outcome.deciding_layer().map(|l| l.as_str()).unwrap_or("none");
+        let got = outcome
+            .deciding_layer()
+            .map(|l| l.as_str())
+            .unwrap_or("none");
         if got != layer {
             problems.push(format!("deciding_layer: want {layer}, got {got}"));
         }
     }
     if let Some(sids) = expect.get("deciding_sids").and_then(Value::as_array) {
-        let want: BTreeSet<String> = sids.iter().filter_map(|s| s.as_str().map(String::from)).collect();
+        let want: BTreeSet<String> = sids
+            .iter()
+            .filter_map(|s| s.as_str().map(String::from))
+            .collect();
         let got: BTreeSet<String> = outcome
             .deciding_authorization()
             .map(|a| a.deciding_statements().iter().map(|s| s.name()).collect())
@@ -123,6 +139,9 @@ fn corpus() {
         failures.join("\n")
     );
     if only.is_none() {
-        assert!(ran >= 150, "the corpus must hold at least 150 scenarios, found {ran}");
+        assert!(
+            ran >= 150,
+            "the corpus must hold at least 150 scenarios, found {ran}"
+        );
     }
 }

@@ -93,9 +93,27 @@ fn arb_json() -> impl Strategy<Value = Value> {
         any::<f64>().prop_map(|f| json!(f)),
         ".{0,10}".prop_map(Value::String),
         prop::sample::select(vec![
-            "*", "Allow", "Deny", "allow", "2012-10-17", "s3:GetObject", "arn:aws:s3:::b/*",
-            "arn:*", "${aws:username}", "${", "${a, '", "${*}", "true", "FALSE", "10.0.0.0/8",
-            "::/0", "2026-01-01", "1767225600", "aGk=", "StringEquals", "NullIfExists",
+            "*",
+            "Allow",
+            "Deny",
+            "allow",
+            "2012-10-17",
+            "s3:GetObject",
+            "arn:aws:s3:::b/*",
+            "arn:*",
+            "${aws:username}",
+            "${",
+            "${a, '",
+            "${*}",
+            "true",
+            "FALSE",
+            "10.0.0.0/8",
+            "::/0",
+            "2026-01-01",
+            "1767225600",
+            "aGk=",
+            "StringEquals",
+            "NullIfExists",
         ])
         .prop_map(|s| Value::String(s.to_string())),
     ];
@@ -118,18 +136,52 @@ struct Mutation {
 }
 
 fn mutation() -> impl Strategy<Value = Mutation> {
-    (any::<usize>(), 0u8..9, any::<usize>(), arb_json(), prop_oneof![
-        prop::sample::select(vec![
-            "Version", "Id", "Statement", "Sid", "Effect", "Principal", "NotPrincipal", "Action",
-            "NotAction", "Resource", "NotResource", "Condition", "AWS", "Service", "CanonicalUser",
-            "Federated", "StringEquals", "ForAllValues:StringLikeIfExists", "ForAnyValue:Bool",
-            "NumericGreaterThan", "DateEquals", "IpAddress", "NotIpAddress", "Null", "ArnEquals",
-            "BinaryEquals", "aws:SourceIp",
-        ])
-        .prop_map(str::to_string),
-        ".{0,6}",
-    ])
-        .prop_map(|(node, op, pick, payload, text)| Mutation { node, op, pick, payload, text })
+    (
+        any::<usize>(),
+        0u8..9,
+        any::<usize>(),
+        arb_json(),
+        prop_oneof![
+            prop::sample::select(vec![
+                "Version",
+                "Id",
+                "Statement",
+                "Sid",
+                "Effect",
+                "Principal",
+                "NotPrincipal",
+                "Action",
+                "NotAction",
+                "Resource",
+                "NotResource",
+                "Condition",
+                "AWS",
+                "Service",
+                "CanonicalUser",
+                "Federated",
+                "StringEquals",
+                "ForAllValues:StringLikeIfExists",
+                "ForAnyValue:Bool",
+                "NumericGreaterThan",
+                "DateEquals",
+                "IpAddress",
+                "NotIpAddress",
+                "Null",
+                "ArnEquals",
+                "BinaryEquals",
+                "aws:SourceIp",
+            ])
+            .prop_map(str::to_string),
+            ".{0,6}",
+        ],
+    )
+        .prop_map(|(node, op, pick, payload, text)| Mutation {
+            node,
+            op,
+            pick,
+            payload,
+            text,
+        })
 }
 
 fn count_nodes(v: &Value) -> usize {
@@ -166,6 +218,17 @@ fn apply(doc: &mut Value, m: &Mutation) {
     let Some(node) = nth_node(doc, m.node % total) else {
         return;
     };
+    if m.op == 8 {
+        // Unwrap a one-element array.
+        if let Value::Array(a) = node {
+            if a.len() == 1 {
+                if let Some(inner) = a.pop() {
+                    *node = inner;
+                }
+            }
+        }
+        return;
+    }
     match (m.op, node) {
         (0, node) => *node = m.payload.clone(),
         (1, Value::Object(o)) if !o.is_empty() => {
@@ -188,7 +251,11 @@ fn apply(doc: &mut Value, m: &Mutation) {
         }
         (4, Value::String(s)) => {
             let mut chars: Vec<char> = s.chars().collect();
-            let at = if chars.is_empty() { 0 } else { m.pick % (chars.len() + 1) };
+            let at = if chars.is_empty() {
+                0
+            } else {
+                m.pick % (chars.len() + 1)
+            };
             chars.splice(at..at, m.text.chars());
             *s = chars.into_iter().collect();
         }
@@ -201,21 +268,8 @@ fn apply(doc: &mut Value, m: &Mutation) {
             let inner = node.take();
             *node = Value::Array(vec![inner]);
         }
-        (8, Value::Array(a)) if a.len() == 1 => {
-            if let Some(inner) = a.pop() {
-                *node_placeholder(a) = inner;
-            }
-        }
         _ => {}
     }
-}
-
-/// Helper for op 8 (unwrap a one-element array): the borrow checker makes replacing the array
-/// node itself awkward, so the element is put back in place of the emptied array's slot 0.
-fn node_placeholder(a: &mut Vec<Value>) -> &mut Value {
-    a.push(Value::Null);
-    let last = a.len() - 1;
-    &mut a[last]
 }
 
 #[derive(Debug, Clone)]
@@ -239,7 +293,13 @@ fn text_edit() -> impl Strategy<Value = TextEdit> {
 
 fn edit_text(text: &str, edit: &TextEdit) -> String {
     let chars: Vec<char> = text.chars().collect();
-    let at = |a: usize| if chars.is_empty() { 0 } else { a % (chars.len() + 1) };
+    let at = |a: usize| {
+        if chars.is_empty() {
+            0
+        } else {
+            a % (chars.len() + 1)
+        }
+    };
     let s = |c: &[char]| c.iter().collect::<String>();
     match edit {
         TextEdit::None => text.to_string(),
@@ -301,7 +361,10 @@ fn parser_survives_mutated_policies() {
         any::<bool>(),
     );
     let result = runner.run(&strategy, |(seed, mutations, edit, pretty)| {
-        let mut doc = seeds.get(seed).cloned().unwrap_or_else(|| Value::Object(Map::new()));
+        let mut doc = seeds
+            .get(seed)
+            .cloned()
+            .unwrap_or_else(|| Value::Object(Map::new()));
         for m in &mutations {
             apply(&mut doc, m);
         }

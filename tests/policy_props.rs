@@ -8,10 +8,9 @@ use proptest::prelude::*;
 use serde_json::{json, Value};
 
 use s3medic::policy::{
-    parse_policy, parse_policy_value, ActionClause, ActionPattern, Condition, Effect,
-    MapContext, OpFamily, OpKind, Operator, Pattern, Policy, PolicyVersion, PrincipalClause,
-    PrincipalKind, PrincipalMap, PrincipalSet, ResourceClause, SetQualifier, Statement,
-    StringList,
+    parse_policy, parse_policy_value, ActionClause, ActionPattern, Condition, Effect, MapContext,
+    OpFamily, OpKind, Operator, Pattern, Policy, PolicyVersion, PrincipalClause, PrincipalKind,
+    PrincipalMap, PrincipalSet, ResourceClause, SetQualifier, Statement, StringList,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -60,21 +59,25 @@ fn principal_set() -> impl Strategy<Value = PrincipalSet> {
         PrincipalKind::Federated,
     ])
     .prop_shuffle();
-    let entry = (prop::collection::vec("[a-z0-9:*/.-]{1,12}", 1..3), any::<bool>());
-    let map = (kinds, 1usize..5, prop::collection::vec(entry, 4)).prop_map(|(kinds, n, entries)| {
-        let mut m = PrincipalMap::default();
-        for (kind, (items, s)) in kinds.into_iter().take(n).zip(entries) {
-            let was_string = s && items.len() == 1;
-            match kind {
-                PrincipalKind::Aws => m.aws = items,
-                PrincipalKind::Service => m.service = items,
-                PrincipalKind::CanonicalUser => m.canonical_user = items,
-                PrincipalKind::Federated => m.federated = items,
+    let entry = (
+        prop::collection::vec("[a-z0-9:*/.-]{1,12}", 1..3),
+        any::<bool>(),
+    );
+    let map =
+        (kinds, 1usize..5, prop::collection::vec(entry, 4)).prop_map(|(kinds, n, entries)| {
+            let mut m = PrincipalMap::default();
+            for (kind, (items, s)) in kinds.into_iter().take(n).zip(entries) {
+                let was_string = s && items.len() == 1;
+                match kind {
+                    PrincipalKind::Aws => m.aws = items,
+                    PrincipalKind::Service => m.service = items,
+                    PrincipalKind::CanonicalUser => m.canonical_user = items,
+                    PrincipalKind::Federated => m.federated = items,
+                }
+                m.shapes.push((kind, was_string));
             }
-            m.shapes.push((kind, was_string));
-        }
-        PrincipalSet::Map(m)
-    });
+            PrincipalSet::Map(m)
+        });
     prop_oneof![1 => Just(PrincipalSet::Any), 3 => map]
 }
 
@@ -90,9 +93,17 @@ fn operator() -> impl Strategy<Value = Operator> {
     )
         .prop_map(|(base, if_exists, set)| {
             if base == OpKind::Null {
-                Operator { base, if_exists: false, set: None }
+                Operator {
+                    base,
+                    if_exists: false,
+                    set: None,
+                }
             } else {
-                Operator { base, if_exists, set }
+                Operator {
+                    base,
+                    if_exists,
+                    set,
+                }
             }
         })
 }
@@ -139,7 +150,8 @@ fn raw_value(family: OpFamily) -> BoxedStrategy<Value> {
             ))),
             any::<[u8; 4]>()
                 .prop_map(|a| Value::String(format!("{}.{}.{}.{}", a[0], a[1], a[2], a[3]))),
-            (any::<u16>(), 0u8..129).prop_map(|(x, p)| Value::String(format!("2001:db8::{x:x}/{p}"))),
+            (any::<u16>(), 0u8..129)
+                .prop_map(|(x, p)| Value::String(format!("2001:db8::{x:x}/{p}"))),
         ]
         .boxed(),
     }
@@ -187,7 +199,15 @@ fn statement_spec() -> impl Strategy<Value = StatementSpec> {
             |(sid, effect, principal, not_action, actions, resource, mut blocks)| {
                 let mut seen = std::collections::HashSet::new();
                 blocks.retain(|(op, _)| seen.insert(op.to_string()));
-                StatementSpec { sid, effect, principal, not_action, actions, resource, blocks }
+                StatementSpec {
+                    sid,
+                    effect,
+                    principal,
+                    not_action,
+                    actions,
+                    resource,
+                    blocks,
+                }
             },
         )
 }
@@ -195,7 +215,12 @@ fn statement_spec() -> impl Strategy<Value = StatementSpec> {
 fn build_statement(spec: StatementSpec, version: Option<PolicyVersion>) -> Statement {
     let variables = version == Some(PolicyVersion::V2012_10_17);
     let actions = StringList {
-        items: spec.actions.items.iter().map(|a| ActionPattern::new(a)).collect(),
+        items: spec
+            .actions
+            .items
+            .iter()
+            .map(|a| ActionPattern::new(a))
+            .collect(),
         was_string: spec.actions.was_string,
     };
     let resource = spec.resource.map(|(not, list)| {
@@ -254,7 +279,10 @@ fn policy() -> impl Strategy<Value = Policy> {
             Policy {
                 version,
                 id,
-                statements: specs.into_iter().map(|s| build_statement(s, version)).collect(),
+                statements: specs
+                    .into_iter()
+                    .map(|s| build_statement(s, version))
+                    .collect(),
                 statement_was_object,
             }
         })
@@ -281,8 +309,18 @@ fn arb_json() -> impl Strategy<Value = Value> {
         any::<f64>().prop_map(|f| json!(f)),
         ".{0,12}".prop_map(Value::String),
         prop::sample::select(vec![
-            "*", "Allow", "Deny", "2012-10-17", "2008-10-17", "s3:GetObject", "arn:aws:s3:::b/*",
-            "${aws:username}", "${", "true", "10.0.0.0/8", "2026-01-01",
+            "*",
+            "Allow",
+            "Deny",
+            "2012-10-17",
+            "2008-10-17",
+            "s3:GetObject",
+            "arn:aws:s3:::b/*",
+            "${aws:username}",
+            "${",
+            "true",
+            "10.0.0.0/8",
+            "2026-01-01",
         ])
         .prop_map(|s| Value::String(s.to_string())),
     ];
@@ -387,7 +425,9 @@ fn atoms(text: &str, wildcards: bool) -> Option<Vec<Atom>> {
 }
 
 fn test_ctx() -> MapContext {
-    MapContext::default().with("u", &["ab"]).with("m", &["a", "b"])
+    MapContext::default()
+        .with("u", &["ab"])
+        .with("m", &["a", "b"])
 }
 
 fn small_pattern() -> impl Strategy<Value = String> {

@@ -945,8 +945,7 @@ fn policy_errors_name_the_statement() {
     let err = World::from_value(
         &json!({"buckets": [{"name": "b", "account_id": "1", "policy": bad_effect}]}),
     )
-    .err()
-    .expect("error");
+    .expect_err("error");
     assert!(
         matches!(
             err,
@@ -962,6 +961,7 @@ fn policy_errors_name_the_statement() {
             .starts_with("bucket `b`: bucket policy: statement 2 (`DenyHttp`): "),
         "{err}"
     );
+    assert_eq!(err.to_string().matches("statement 2").count(), 1, "{err}");
     assert_eq!(err.path(), "bucket `b`: bucket policy");
 
     let err = load_err(

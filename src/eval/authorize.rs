@@ -20,8 +20,8 @@ use crate::eval::EvalError;
 use crate::policy::Effect;
 use crate::request::{requirements, DataAccess, Request, Requirement, RequirementRole};
 use crate::world::{
-    Acl, AclPermission, Bucket, Grantee, ObjectOwnership, Part, PublicAccessBlock,
-    SseAlgorithm, World,
+    Acl, AclPermission, Bucket, Grantee, ObjectOwnership, Part, PublicAccessBlock, SseAlgorithm,
+    World,
 };
 
 /// Decides `request` against `world`.
@@ -32,11 +32,18 @@ pub fn authorize<'a>(world: &'a World, request: &'a Request) -> Result<Outcome<'
     let reqs = requirements(request, &world.partition)?;
     let caller = Caller::resolve(world, request);
     let epoch = epoch_time(request);
+    let now = now_epoch(request);
+    let signature_age = match (&request.presigned, now) {
+        (Some(p), Some(now)) => Some(((now - p.signed_at_epoch).max(0) * 1000).to_string()),
+        _ => None,
+    };
     let env = Env {
         world,
         request,
         caller: &caller,
         epoch: epoch.as_deref(),
+        now,
+        signature_age: signature_age.as_deref(),
     };
     let mut out = Collected {
         unknowns: caller.unknowns.clone(),
@@ -82,9 +89,7 @@ pub fn authorize<'a>(world: &'a World, request: &'a Request) -> Result<Outcome<'
         .map(|a| a.decision)
         .unwrap_or(Decision::ImplicitDeny);
     if !decision.is_allowed() {
-        status = refused_status
-            .filter(|_| deciding == 0)
-            .unwrap_or(403);
+        status = refused_status.filter(|_| deciding == 0).unwrap_or(403);
     }
     Ok(Outcome {
         decision,
@@ -127,6 +132,18 @@ fn epoch_time(request: &Request) -> Option<String> {
         .map(|t| t.timestamp().to_string())
 }
 
+/// The time of the request in epoch seconds, from `aws:EpochTime` or `aws:CurrentTime`.
+fn now_epoch(request: &Request) -> Option<i64> {
+    if let Some(e) = request
+        .context_value("aws:epochtime")
+        .and_then(|v| v.first())
+    {
+        return e.parse::<f64>().ok().map(|f| f as i64);
+    }
+    let now = request.context_value("aws:currenttime")?.first()?;
+    crate::request::parse_time(now)
+}
+
 fn object_key(r: &Requirement) -> Option<&str> {
     match &r.resource {
         crate::request::ResourceRef::Object { key, .. } => Some(key.as_str()),
@@ -155,21 +172,31 @@ struct Env<'e, 'a> {
     request: &'a Request,
     caller: &'e Caller<'a>,
     epoch: Option<&'e str>,
+    now: Option<i64>,
+    signature_age: Option<&'e str>,
 }
 
 impl<'e, 'a> Env<'e, 'a> {
-    fn ctx(&self, resource_account: &'a str, region: &'a str, kms: Option<&'e KmsKeys>) -> EvalContext<'e> {
+    fn ctx(
+        &self,
+        resource_account: &'a str,
+        region: &'a str,
+        kms: Option<&'e KmsKeys>,
+    ) -> EvalContext<'e> {
         EvalContext {
             request: self.request,
             caller: self.caller,
             resource_account,
-            resource_org_id: self.world.account(resource_account).and_then(|a| match &a.organization {
-                Part::Known(o) => Some(o.id.as_str()),
-                _ => None,
+            resource_org_id: self.world.account(resource_account).and_then(|a| {
+                match &a.organization {
+                    Part::Known(o) => Some(o.id.as_str()),
+                    _ => None,
+                }
             }),
             region,
             kms,
             epoch_time: self.epoch,
+            signature_age: self.signature_age,
         }
     }
 
@@ -188,7 +215,11 @@ impl<'e, 'a> Env<'e, 'a> {
             )),
             Part::Absent => {}
         }
-        match self.world.account(&bucket.account_id).map(|a| &a.block_public_access) {
+        match self
+            .world
+            .account(&bucket.account_id)
+            .map(|a| &a.block_public_access)
+        {
             Some(Part::Known(p)) => merge(p),
             Some(Part::Unknown(why)) => out.unknown(format!(
                 "account `{}`: account-level Block Public Access could not be read ({why})",
@@ -263,7 +294,12 @@ impl<'e, 'a> Env<'e, 'a> {
             Part::Known(policy) => {
                 rp = eval_policies(
                     &mut rp_trace,
-                    [(PolicyRef::BucketPolicy { bucket: &bucket.name }, policy)],
+                    [(
+                        PolicyRef::BucketPolicy {
+                            bucket: &bucket.name,
+                        },
+                        policy,
+                    )],
                     probe,
                     &ctx,
                     caller,
@@ -311,7 +347,8 @@ impl<'e, 'a> Env<'e, 'a> {
         // ACLs.
         let mut acl_grant: Option<(Named, Layer)> = None;
         if let Some((target, perm)) = acl_permission(&r.action_lower) {
-            let (layer, grant, discarded) = self.acl_layer(bucket, key, target, perm, owner, bpa, out);
+            let (layer, grant, discarded) =
+                self.acl_layer(bucket, key, target, perm, owner, bpa, out);
             bpa_discarded |= discarded && grant.is_none();
             if let Some(n) = grant {
                 acl_grant = Some((n, layer.layer));
@@ -350,10 +387,7 @@ impl<'e, 'a> Env<'e, 'a> {
                     Layer::ResourcePolicy
                 },
             ),
-            Owner::Other(acct) => (
-                acct.is_some() && caller.account == acct,
-                Layer::ObjectAcl,
-            ),
+            Owner::Other(acct) => (acct.is_some() && caller.account == acct, Layer::ObjectAcl),
         };
         let sides = Sides {
             kind: caller.kind,
@@ -406,7 +440,10 @@ impl<'e, 'a> Env<'e, 'a> {
         // SCPs of the caller's organization (IAM principals of member accounts only).
         if matches!(
             caller.kind,
-            CallerKind::User | CallerKind::RoleSession | CallerKind::FederatedUser | CallerKind::Root
+            CallerKind::User
+                | CallerKind::RoleSession
+                | CallerKind::FederatedUser
+                | CallerKind::Root
         ) {
             if let Some(acct) = caller.account_record {
                 match &acct.organization {
@@ -441,7 +478,12 @@ impl<'e, 'a> Env<'e, 'a> {
                         Part::Known(policy) => {
                             let hits = eval_policies(
                                 &mut trace,
-                                [(PolicyRef::Vpce { id: vpce.id.as_str() }, policy)],
+                                [(
+                                    PolicyRef::Vpce {
+                                        id: vpce.id.as_str(),
+                                    },
+                                    policy,
+                                )],
                                 probe,
                                 ctx,
                                 caller,
@@ -452,11 +494,14 @@ impl<'e, 'a> Env<'e, 'a> {
                         }
                         Part::Absent => {
                             trace.outcome = LayerOutcome::Allow;
-                            trace.note = Some("the endpoint has the default full-access policy".into());
+                            trace.note =
+                                Some("the endpoint has the default full-access policy".into());
                         }
                         Part::Unknown(why) => {
                             trace.outcome = LayerOutcome::Unknown;
-                            out.unknown(format!("VPC endpoint `{id}`: policy could not be read ({why})"));
+                            out.unknown(format!(
+                                "VPC endpoint `{id}`: policy could not be read ({why})"
+                            ));
                         }
                     },
                     None => {
@@ -481,7 +526,9 @@ impl<'e, 'a> Env<'e, 'a> {
     ) -> (Option<bool>, Option<bool>, Option<bool>) {
         let caller = self.caller;
         match caller.kind {
-            CallerKind::Anonymous | CallerKind::Service => return (None, None, None),
+            CallerKind::Anonymous | CallerKind::Service | CallerKind::OriginAccessIdentity => {
+                return (None, None, None)
+            }
             CallerKind::Root => {
                 layers.push(
                     LayerTrace::new(Layer::Identity, LayerOutcome::Allow)
@@ -492,7 +539,13 @@ impl<'e, 'a> Env<'e, 'a> {
             _ => {}
         }
         let mut trace = LayerTrace::new(Layer::Identity, LayerOutcome::NoMatch);
-        let hits = eval_policies(&mut trace, caller.identity.iter().copied(), probe, ctx, caller);
+        let hits = eval_policies(
+            &mut trace,
+            caller.identity.iter().copied(),
+            probe,
+            ctx,
+            caller,
+        );
         if caller.identity.is_empty() {
             trace.note = Some("the caller has no identity-based policies".into());
         }
@@ -561,6 +614,7 @@ impl<'e, 'a> Env<'e, 'a> {
         };
         let caller = self.caller;
         let authenticated = !matches!(caller.kind, CallerKind::Anonymous | CallerKind::Service);
+        let oai = caller.kind == CallerKind::OriginAccessIdentity;
         let mut best: Option<Named> = None;
         let mut ignored = false;
         let mut why = String::new();
@@ -579,12 +633,16 @@ impl<'e, 'a> Env<'e, 'a> {
                     let perm_name = permission_name(g.permission);
                     match &g.grantee {
                         Grantee::CanonicalUser(id) => {
+                            if oai && caller.canonical_id == Some(id.as_str()) {
+                                consider(Named::Direct, format!("grants {perm_name} to the origin access identity (canonical id `{id}`)"));
+                                continue;
+                            }
                             let to_caller = authenticated
+                                && !oai
                                 && (caller.canonical_id == Some(id.as_str())
-                                    || self
-                                        .world
-                                        .account_by_canonical_id(id)
-                                        .is_some_and(|a| caller.account == Some(a.account_id.as_str())));
+                                    || self.world.account_by_canonical_id(id).is_some_and(|a| {
+                                        caller.account == Some(a.account_id.as_str())
+                                    }));
                             if to_caller {
                                 consider(Named::Account, format!("grants {perm_name} to the caller's account (canonical id `{id}`)"));
                             }
@@ -601,7 +659,11 @@ impl<'e, 'a> Env<'e, 'a> {
                                     Named::Any,
                                     format!(
                                         "grants {perm_name} to {}",
-                                        if everyone { "AllUsers (anyone)" } else { "AuthenticatedUsers" }
+                                        if everyone {
+                                            "AllUsers (anyone)"
+                                        } else {
+                                            "AuthenticatedUsers"
+                                        }
                                     ),
                                 );
                             }
@@ -613,7 +675,10 @@ impl<'e, 'a> Env<'e, 'a> {
             None => {
                 // Default ACL: the owner has full control.
                 if authenticated && owner_account.is_some() && caller.account == owner_account {
-                    consider(Named::Account, "default ACL: the owner's account has full control".into());
+                    consider(
+                        Named::Account,
+                        "default ACL: the owner's account has full control".into(),
+                    );
                 }
             }
         }
@@ -630,7 +695,10 @@ impl<'e, 'a> Env<'e, 'a> {
         } else if ignored {
             Some("a public grant is ignored because IgnorePublicAcls is on".into())
         } else {
-            Some(format!("no grant of {} to the caller", permission_name(perm)))
+            Some(format!(
+                "no grant of {} to the caller",
+                permission_name(perm)
+            ))
         };
         (trace, best, ignored)
     }
@@ -673,6 +741,55 @@ impl<'e, 'a> Env<'e, 'a> {
                     ),
                     403,
                 ));
+            }
+        }
+        if let Some(p) = &req.presigned {
+            if p.expires_in > crate::request::PRESIGNED_MAX_EXPIRES {
+                return Some((
+                    LayerTrace::new(Layer::Request, LayerOutcome::Deny).with_note(format!(
+                        "presigned URL: X-Amz-Expires is {} s; S3 accepts at most 604800 s (7 days): AuthorizationQueryParametersError",
+                        p.expires_in
+                    )),
+                    400,
+                ));
+            }
+            match self.now {
+                None => out.note(
+                    "presigned URL: its expiry was not checked because the request gives no `aws:CurrentTime`".into(),
+                ),
+                Some(now) => {
+                    let expires = p.signed_at_epoch.saturating_add(p.expires_in as i64);
+                    if now > expires {
+                        return Some((
+                            LayerTrace::new(Layer::Request, LayerOutcome::Deny).with_note(format!(
+                                "presigned URL expired {} s ago (signed at {}, valid for {} s): AccessDenied `Request has expired`",
+                                now - expires,
+                                p.signed_at,
+                                p.expires_in
+                            )),
+                            403,
+                        ));
+                    }
+                    if now + 900 < p.signed_at_epoch {
+                        return Some((
+                            LayerTrace::new(Layer::Request, LayerOutcome::Deny).with_note(format!(
+                                "presigned URL is not yet valid (signed at {})",
+                                p.signed_at
+                            )),
+                            403,
+                        ));
+                    }
+                    if let Some(cred) = p.credential_expires_epoch {
+                        if now > cred {
+                            return Some((
+                                LayerTrace::new(Layer::Request, LayerOutcome::Deny).with_note(
+                                    "presigned URL: the signer's temporary credentials have expired, which ends the URL's validity early: ExpiredToken",
+                                ),
+                                400,
+                            ));
+                        }
+                    }
+                }
             }
         }
         if let Part::Known(crate::world::Payer::Requester) = &bucket.request_payment {
@@ -750,25 +867,68 @@ impl<'e, 'a> Env<'e, 'a> {
             DataAccess::ReadWrite => (true, true),
         };
         // Reads use the stored object's key; writes use the request's or the bucket default.
-        let stored = if read { self.stored_key(bucket, key, out) } else { None };
-        let written = if write { self.written_key(bucket, out) } else { None };
+        let stored = if read {
+            self.stored_key(bucket, key, out)
+        } else {
+            None
+        };
+        let written = if write {
+            self.written_key(bucket, out)
+        } else {
+            None
+        };
         if read && r.data == DataAccess::Read {
             if let Some((k, bucket_key)) = stored {
-                self.kms_one(k, bucket, "kms:Decrypt", "Decrypt", object_arn, bucket_key, "decrypt the object's data key", auths, out);
+                self.kms_one(
+                    k,
+                    bucket,
+                    "kms:Decrypt",
+                    "Decrypt",
+                    object_arn,
+                    bucket_key,
+                    "decrypt the object's data key",
+                    auths,
+                    out,
+                );
             }
         }
         if write {
             if let Some((k, bucket_key)) = written {
-                self.kms_one(k, bucket, "kms:GenerateDataKey", "GenerateDataKey", object_arn, bucket_key, "generate a data key to encrypt the object", auths, out);
+                self.kms_one(
+                    k,
+                    bucket,
+                    "kms:GenerateDataKey",
+                    "GenerateDataKey",
+                    object_arn,
+                    bucket_key,
+                    "generate a data key to encrypt the object",
+                    auths,
+                    out,
+                );
                 if r.data == DataAccess::ReadWrite {
-                    self.kms_one(k, bucket, "kms:Decrypt", "Decrypt", object_arn, bucket_key, "decrypt the data key to complete a multipart upload", auths, out);
+                    self.kms_one(
+                        k,
+                        bucket,
+                        "kms:Decrypt",
+                        "Decrypt",
+                        object_arn,
+                        bucket_key,
+                        "decrypt the data key to complete a multipart upload",
+                        auths,
+                        out,
+                    );
                 }
             }
         }
     }
 
     /// The KMS key protecting a stored object, if any: (key reference, bucket key enabled).
-    fn stored_key(&self, bucket: &'a Bucket, key: &str, out: &mut Collected) -> Option<(&'a str, bool)> {
+    fn stored_key(
+        &self,
+        bucket: &'a Bucket,
+        key: &str,
+        out: &mut Collected,
+    ) -> Option<(&'a str, bool)> {
         match bucket.object(key).map(|o| &o.head) {
             Some(Part::Known(head)) => match &head.sse {
                 Some(SseAlgorithm::AwsKms) | Some(SseAlgorithm::AwsKmsDsse) => Some((
@@ -881,11 +1041,17 @@ impl<'e, 'a> Env<'e, 'a> {
             auths.push(trace);
             return;
         }
-        if caller.kind == CallerKind::Anonymous {
-            trace.layers.push(
-                LayerTrace::new(Layer::ResourcePolicy, LayerOutcome::NoMatch)
-                    .with_note("anonymous requests cannot use KMS keys: SSE-KMS objects are never public"),
-            );
+        if matches!(
+            caller.kind,
+            CallerKind::Anonymous | CallerKind::OriginAccessIdentity
+        ) {
+            trace.layers.push(LayerTrace::new(Layer::ResourcePolicy, LayerOutcome::NoMatch).with_note(
+                if caller.kind == CallerKind::Anonymous {
+                    "anonymous requests cannot use KMS keys: SSE-KMS objects are never public"
+                } else {
+                    "a CloudFront origin access identity cannot read SSE-KMS objects: use origin access control (OAC)"
+                },
+            ));
             trace.deciding_layer = Some(Layer::ResourcePolicy);
             auths.push(trace);
             return;
@@ -900,7 +1066,11 @@ impl<'e, 'a> Env<'e, 'a> {
             auths.push(trace);
             return;
         }
-        let s3_arn = if bucket_key { bucket.arn() } else { object_arn.to_string() };
+        let s3_arn = if bucket_key {
+            bucket.arn()
+        } else {
+            object_arn.to_string()
+        };
         let kms_keys = KmsKeys {
             via_service: format!("s3.{}.amazonaws.com", bucket.region),
             s3_arn,
@@ -924,7 +1094,10 @@ impl<'e, 'a> Env<'e, 'a> {
                 caller,
             ),
             Part::Unknown(why) => {
-                out.unknown(format!("KMS key `{}`: key policy could not be read ({why})", key.arn));
+                out.unknown(format!(
+                    "KMS key `{}`: key policy could not be read ({why})",
+                    key.arn
+                ));
                 kp_trace.outcome = LayerOutcome::Unknown;
                 Hits::default()
             }
@@ -937,16 +1110,19 @@ impl<'e, 'a> Env<'e, 'a> {
             Part::Known(grants) if !grants.is_empty() => {
                 let mut t = LayerTrace::new(Layer::KmsGrant, LayerOutcome::NoMatch);
                 for g in grants {
-                    let to_caller = Some(g.grantee_principal.as_str()) == caller.caller_arn.as_deref()
+                    let to_caller = Some(g.grantee_principal.as_str())
+                        == caller.caller_arn.as_deref()
                         || Some(g.grantee_principal.as_str()) == caller.principal_arn.as_deref();
                     let op = g.operations.iter().any(|o| o == grant_op);
-                    let context_ok = g.encryption_context_equals.iter().all(|(k, v)| {
-                        k == "aws:s3:arn" && *v == kms_keys.s3_arn
-                    }) && (g.encryption_context_equals.is_empty()
-                        || g.encryption_context_equals.len() == 1)
-                        && g.encryption_context_subset.iter().all(|(k, v)| {
-                            k == "aws:s3:arn" && *v == kms_keys.s3_arn
-                        });
+                    let context_ok = g
+                        .encryption_context_equals
+                        .iter()
+                        .all(|(k, v)| k == "aws:s3:arn" && *v == kms_keys.s3_arn)
+                        && (g.encryption_context_equals.is_empty()
+                            || g.encryption_context_equals.len() == 1)
+                        && g.encryption_context_subset
+                            .iter()
+                            .all(|(k, v)| k == "aws:s3:arn" && *v == kms_keys.s3_arn);
                     if to_caller && op && context_ok {
                         grant_allow = Some((Named::Direct, Layer::KmsGrant));
                         t.outcome = LayerOutcome::Allow;
@@ -996,7 +1172,12 @@ impl<'e, 'a> Env<'e, 'a> {
 
     /// The AWS managed `aws/s3` key when the World does not describe it: its key policy allows
     /// every principal of the bucket's account through S3, and nobody else.
-    fn aws_s3_key(&self, bucket: &'a Bucket, action: &str, purpose: &str) -> AuthorizationTrace<'a> {
+    fn aws_s3_key(
+        &self,
+        bucket: &'a Bucket,
+        action: &str,
+        purpose: &str,
+    ) -> AuthorizationTrace<'a> {
         let same = self.caller.account == Some(bucket.account_id.as_str());
         let (decision, outcome, note) = if same {
             (
@@ -1013,7 +1194,10 @@ impl<'e, 'a> Env<'e, 'a> {
         };
         AuthorizationTrace {
             action: action.to_string(),
-            resource: format!("arn:{}:kms:{}:{}:alias/aws/s3", self.world.partition, bucket.region, bucket.account_id),
+            resource: format!(
+                "arn:{}:kms:{}:{}:alias/aws/s3",
+                self.world.partition, bucket.region, bucket.account_id
+            ),
             purpose: purpose.to_string(),
             decision,
             deciding_layer: Some(Layer::ResourcePolicy),
@@ -1088,7 +1272,9 @@ fn acl_permission(action_lower: &str) -> Option<(AclTarget, AclPermission)> {
     use AclPermission::*;
     use AclTarget::*;
     Some(match action_lower {
-        "s3:listbucket" | "s3:listbucketversions" | "s3:listbucketmultipartuploads" => (Bucket, Read),
+        "s3:listbucket" | "s3:listbucketversions" | "s3:listbucketmultipartuploads" => {
+            (Bucket, Read)
+        }
         "s3:putobject" | "s3:deleteobject" | "s3:deleteobjectversion" => (Bucket, Write),
         "s3:getbucketacl" => (Bucket, ReadAcp),
         "s3:putbucketacl" => (Bucket, WriteAcp),

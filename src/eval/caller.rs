@@ -15,6 +15,8 @@ pub enum CallerKind {
     Root,
     Anonymous,
     Service,
+    /// A CloudFront origin access identity (legacy): only resource policies and ACLs apply to it.
+    OriginAccessIdentity,
 }
 
 impl CallerKind {
@@ -27,6 +29,7 @@ impl CallerKind {
             CallerKind::Root => "Account",
             CallerKind::Anonymous => "Anonymous",
             CallerKind::Service => "Service",
+            CallerKind::OriginAccessIdentity => "User",
         }
     }
 
@@ -124,7 +127,24 @@ impl<'a> Caller<'a> {
                 c.caller_arn = Some(arn);
                 c.userid = Some(account.clone());
             }
-            PrincipalRef::User { account, name, arn, .. } => {
+            PrincipalRef::User {
+                account, name, arn, ..
+            } if account == "cloudfront" => {
+                c.kind = CallerKind::OriginAccessIdentity;
+                c.caller_arn = Some(arn.clone());
+                c.principal_arn = Some(arn.clone());
+                let id = name.rsplit(' ').next().unwrap_or_default();
+                if let Part::Known(cf) = &world.cloudfront {
+                    c.canonical_id = cf
+                        .origin_access_identities
+                        .iter()
+                        .find(|o| o.id == id)
+                        .and_then(|o| o.s3_canonical_user_id.as_deref());
+                }
+            }
+            PrincipalRef::User {
+                account, name, arn, ..
+            } => {
                 c.kind = CallerKind::User;
                 c.set_account(world, account);
                 c.principal_arn = Some(arn.clone());
@@ -240,10 +260,7 @@ impl<'a> Caller<'a> {
                             &p.policy,
                         ));
                     }
-                    self.push_managed(
-                        iam,
-                        group.attached_policies.iter().map(|a| a.arn.as_str()),
-                    );
+                    self.push_managed(iam, group.attached_policies.iter().map(|a| a.arn.as_str()));
                 }
                 None => self.unknowns.push(format!(
                     "group `{g}` of user `{arn}` is not in the IAM data: its policies are unknown"
@@ -303,17 +320,13 @@ impl<'a> Caller<'a> {
         }
     }
 
-    fn push_managed(
-        &mut self,
-        iam: &'a crate::world::Iam,
-        arns: impl Iterator<Item = &'a str>,
-    ) {
+    fn push_managed(&mut self, iam: &'a crate::world::Iam, arns: impl Iterator<Item = &'a str>) {
         for arn in arns {
             match iam.managed_policy(arn).map(|m| &m.document) {
                 Some(Part::Known(doc)) => self.identity.push((PolicyRef::Managed { arn }, doc)),
-                Some(Part::Unknown(why)) => self.unknowns.push(format!(
-                    "managed policy `{arn}` could not be read ({why})"
-                )),
+                Some(Part::Unknown(why)) => self
+                    .unknowns
+                    .push(format!("managed policy `{arn}` could not be read ({why})")),
                 Some(Part::Absent) | None => self.unknowns.push(format!(
                     "managed policy `{arn}` is attached but its document is not in the world"
                 )),
@@ -354,6 +367,18 @@ impl<'a> Caller<'a> {
                 }
             }
             CallerKind::Anonymous => {}
+            CallerKind::OriginAccessIdentity => {
+                if map
+                    .aws
+                    .iter()
+                    .any(|a| Some(a.as_str()) == self.caller_arn.as_deref())
+                    || self
+                        .canonical_id
+                        .is_some_and(|id| map.canonical_user.iter().any(|c| c == id))
+                {
+                    consider(Named::Direct);
+                }
+            }
             _ => {
                 for a in &map.aws {
                     if self.is_account_string(a) {
@@ -371,7 +396,9 @@ impl<'a> Caller<'a> {
                     }
                 }
                 if let Some(canon) = self.canonical_id {
-                    if self.kind == CallerKind::Root && map.canonical_user.iter().any(|c| c == canon) {
+                    if self.kind == CallerKind::Root
+                        && map.canonical_user.iter().any(|c| c == canon)
+                    {
                         consider(Named::Account);
                     }
                 }
@@ -405,7 +432,9 @@ impl<'a> Caller<'a> {
                 // account (IAM NotPrincipal reference: "you must also specify the account ARN").
                 let excluded = match self.kind {
                     CallerKind::Anonymous => self.named_by(set) == Some(Named::Any),
-                    CallerKind::Service | CallerKind::Root => self.named_by(set).is_some(),
+                    CallerKind::Service | CallerKind::Root | CallerKind::OriginAccessIdentity => {
+                        self.named_by(set).is_some()
+                    }
                     _ => {
                         let names = self.names_in(set);
                         names.0 && names.1

@@ -35,7 +35,7 @@ impl Sides {
     pub fn identity_ok(&self) -> bool {
         match self.kind {
             CallerKind::Root => true,
-            CallerKind::Anonymous | CallerKind::Service => false,
+            CallerKind::Anonymous | CallerKind::Service | CallerKind::OriginAccessIdentity => false,
             _ => {
                 self.identity == Some(true)
                     && self.boundary != Some(false)
@@ -74,7 +74,7 @@ pub fn combine(s: &Sides) -> (Decision, Layer) {
     let named = grant.map(|(n, _)| n);
     let granted_by = grant.map(|(_, l)| l).unwrap_or(s.resource_blame);
     match s.kind {
-        CallerKind::Anonymous | CallerKind::Service => {
+        CallerKind::Anonymous | CallerKind::Service | CallerKind::OriginAccessIdentity => {
             if named.is_some_and(|n| matches!(n, Named::Any | Named::Service | Named::Direct)) {
                 (Decision::Allowed, granted_by)
             } else {

@@ -27,6 +27,8 @@ pub struct EvalContext<'a> {
     pub kms: Option<&'a KmsKeys>,
     /// `aws:EpochTime`, derived from `aws:CurrentTime` when the request gives only that.
     pub epoch_time: Option<&'a str>,
+    /// `s3:signatureAge` (milliseconds) of a presigned request, when the time is known.
+    pub signature_age: Option<&'a str>,
 }
 
 const TRUE: &str = "true";
@@ -55,7 +57,11 @@ impl<'a> EvalContext<'a> {
             "aws:userid" => c.userid.as_deref().and_then(one),
             "aws:username" => c.username.and_then(one),
             "aws:principalorgid" => c.org_id.and_then(one),
-            "aws:principalisawsservice" => one(if c.kind == CallerKind::Service { TRUE } else { FALSE }),
+            "aws:principalisawsservice" => one(if c.kind == CallerKind::Service {
+                TRUE
+            } else {
+                FALSE
+            }),
             "aws:principalservicename" => c.service.and_then(one),
             "aws:resourceaccount" | "s3:resourceaccount" => one(self.resource_account),
             "aws:resourceorgid" => self.resource_org_id.and_then(one),
@@ -74,8 +80,10 @@ impl<'a> EvalContext<'a> {
             "s3:versionid" => self.request.version_id.as_deref().and_then(one),
             "s3:authtype" => match c.kind {
                 CallerKind::Anonymous => None,
+                _ if self.request.presigned.is_some() => one("REST-QUERY-STRING"),
                 _ => one("REST-HEADER"),
             },
+            "s3:signatureage" => self.signature_age.and_then(one),
             "s3:signatureversion" => match c.kind {
                 CallerKind::Anonymous => None,
                 _ => one("AWS4-HMAC-SHA256"),

@@ -155,12 +155,10 @@ pub fn eval_org_levels<'a>(
     for (i, level) in levels.iter().enumerate() {
         let hits = eval_policies(
             &mut trace,
-            level.policies.iter().map(|p| {
-                (
-                    make_ref(level.target.as_str(), p.name.as_str()),
-                    &p.policy,
-                )
-            }),
+            level
+                .policies
+                .iter()
+                .map(|p| (make_ref(level.target.as_str(), p.name.as_str()), &p.policy)),
             probe,
             ctx,
             caller,
@@ -173,9 +171,12 @@ pub fn eval_org_levels<'a>(
     trace.outcome = if result.deny {
         LayerOutcome::Deny
     } else if let Some(i) = result.missing_level {
-        trace.note = levels
-            .get(i)
-            .map(|l| format!("no policy attached at level `{}` allows this action", l.target));
+        trace.note = levels.get(i).map(|l| {
+            format!(
+                "no policy attached at level `{}` allows this action",
+                l.target
+            )
+        });
         LayerOutcome::NoMatch
     } else {
         LayerOutcome::Allow

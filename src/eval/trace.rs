@@ -145,7 +145,9 @@ impl fmt::Display for PolicyRef<'_> {
             PolicyRef::BucketPolicy { bucket } => write!(f, "bucket-policy:{bucket}"),
             PolicyRef::KeyPolicy { key_arn } => write!(f, "key-policy:{key_arn}"),
             PolicyRef::Managed { arn } => write!(f, "identity:{arn}"),
-            PolicyRef::Inline { owner_arn, name } => write!(f, "identity:{owner_arn}/inline/{name}"),
+            PolicyRef::Inline { owner_arn, name } => {
+                write!(f, "identity:{owner_arn}/inline/{name}")
+            }
             PolicyRef::Boundary { arn } => write!(f, "boundary:{arn}"),
             PolicyRef::Session => f.write_str("session-policy"),
             PolicyRef::Scp { target, name } => write!(f, "scp:{target}/{name}"),

@@ -130,7 +130,10 @@ pub enum Token {
     /// `?` (exactly one character) — only when wildcards are enabled for the use.
     AnyOne,
     /// `${key}` or `${key, 'default'}`; `key_lower` is lower-cased for context look-up.
-    Variable { key_lower: String, default: Option<String> },
+    Variable {
+        key_lower: String,
+        default: Option<String>,
+    },
 }
 
 /// One (operator, key) pair of a `Condition` block with its values.

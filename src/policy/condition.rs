@@ -30,8 +30,8 @@ use std::fmt;
 use serde_json::Value;
 
 use super::ast::{
-    CondValue, Condition, ConditionContext, ContextValue, OpKind, Operator, Pattern,
-    PolicyVersion, SetQualifier,
+    CondValue, Condition, ConditionContext, ContextValue, OpKind, Operator, Pattern, PolicyVersion,
+    SetQualifier,
 };
 use super::pattern::quote;
 use super::scalar;
@@ -142,11 +142,23 @@ impl OpKind {
     pub fn family(self) -> OpFamily {
         use OpKind::*;
         match self {
-            StringEquals | StringNotEquals | StringEqualsIgnoreCase | StringNotEqualsIgnoreCase
-            | StringLike | StringNotLike => OpFamily::String,
-            NumericEquals | NumericNotEquals | NumericLessThan | NumericLessThanEquals
-            | NumericGreaterThan | NumericGreaterThanEquals => OpFamily::Numeric,
-            DateEquals | DateNotEquals | DateLessThan | DateLessThanEquals | DateGreaterThan
+            StringEquals
+            | StringNotEquals
+            | StringEqualsIgnoreCase
+            | StringNotEqualsIgnoreCase
+            | StringLike
+            | StringNotLike => OpFamily::String,
+            NumericEquals
+            | NumericNotEquals
+            | NumericLessThan
+            | NumericLessThanEquals
+            | NumericGreaterThan
+            | NumericGreaterThanEquals => OpFamily::Numeric,
+            DateEquals
+            | DateNotEquals
+            | DateLessThan
+            | DateLessThanEquals
+            | DateGreaterThan
             | DateGreaterThanEquals => OpFamily::Date,
             Bool => OpFamily::Bool,
             BinaryEquals => OpFamily::Binary,
@@ -158,10 +170,8 @@ impl OpKind {
 
     /// Whether `*` / `?` are wildcards in this operator's values.
     pub fn wildcards(self) -> bool {
-        matches!(
-            self.family(),
-            OpFamily::Arn
-        ) || matches!(self, OpKind::StringLike | OpKind::StringNotLike)
+        matches!(self.family(), OpFamily::Arn)
+            || matches!(self, OpKind::StringLike | OpKind::StringNotLike)
     }
 }
 
@@ -262,9 +272,8 @@ impl Condition {
         let variables = version == Some(PolicyVersion::V2012_10_17);
         let mut values = Vec::with_capacity(raw_values.len());
         for v in &raw_values {
-            values.push(
-                parse_value(operator.base, v, variables).map_err(|m| format!("value {m}"))?,
-            );
+            values
+                .push(parse_value(operator.base, v, variables).map_err(|m| format!("value {m}"))?);
         }
         Ok(Condition {
             operator,
@@ -400,7 +409,8 @@ fn parse_value(base: OpKind, v: &Value, variables: bool) -> Result<CondValue, St
                 Value::String(s) => scalar::parse_number(s),
                 _ => None,
             };
-            n.map(CondValue::Number).ok_or_else(|| bad("is not a number"))
+            n.map(CondValue::Number)
+                .ok_or_else(|| bad("is not a number"))
         }
         OpFamily::Date => {
             let d = match v {
@@ -480,9 +490,13 @@ mod tests {
         assert!(op.if_exists);
         assert_eq!(op.set, Some(SetQualifier::ForAllValues));
         assert_eq!(op.name(), "ForAllValues:StringNotEqualsIfExists");
-        assert!(Operator::parse("stringequals").unwrap_err().contains("`stringequals`"));
+        assert!(Operator::parse("stringequals")
+            .unwrap_err()
+            .contains("`stringequals`"));
         assert!(Operator::parse("StringEqual").is_err());
-        assert!(Operator::parse("NullIfExists").unwrap_err().contains("IfExists"));
+        assert!(Operator::parse("NullIfExists")
+            .unwrap_err()
+            .contains("IfExists"));
         assert!(Operator::parse("ForAnyValue:Null").is_err());
         assert!(Operator::parse("ForSomeValues:StringEquals").is_err());
         assert!(Operator::parse("IfExists").is_err());
@@ -491,8 +505,14 @@ mod tests {
 
     #[test]
     fn string_equals() {
-        assert_eq!(check("StringEquals", json!("a"), &["a"], &["A"]), (true, false, false));
-        assert_eq!(check("StringNotEquals", json!("a"), &["b"], &["a"]), (true, false, true));
+        assert_eq!(
+            check("StringEquals", json!("a"), &["a"], &["A"]),
+            (true, false, false)
+        );
+        assert_eq!(
+            check("StringNotEquals", json!("a"), &["b"], &["a"]),
+            (true, false, true)
+        );
         assert_eq!(
             check("StringEqualsIfExists", json!(["a", "b"]), &["b"], &["c"]),
             (true, false, true)
@@ -502,20 +522,39 @@ mod tests {
             (true, false, true)
         );
         // No wildcards in StringEquals.
-        assert_eq!(check("StringEquals", json!("a*"), &["a*"], &["ab"]), (true, false, false));
+        assert_eq!(
+            check("StringEquals", json!("a*"), &["a*"], &["ab"]),
+            (true, false, false)
+        );
         // Numbers and booleans compare as text.
-        assert_eq!(check("StringEquals", json!(true), &["true"], &["True"]), (true, false, false));
-        assert_eq!(check("StringEquals", json!(10), &["10"], &["10.0"]), (true, false, false));
+        assert_eq!(
+            check("StringEquals", json!(true), &["true"], &["True"]),
+            (true, false, false)
+        );
+        assert_eq!(
+            check("StringEquals", json!(10), &["10"], &["10.0"]),
+            (true, false, false)
+        );
     }
 
     #[test]
     fn string_ignore_case() {
         assert_eq!(
-            check("StringEqualsIgnoreCase", json!("Hello"), &["hELLO"], &["help"]),
+            check(
+                "StringEqualsIgnoreCase",
+                json!("Hello"),
+                &["hELLO"],
+                &["help"]
+            ),
             (true, false, false)
         );
         assert_eq!(
-            check("StringNotEqualsIgnoreCase", json!("Hello"), &["x"], &["HELLO"]),
+            check(
+                "StringNotEqualsIgnoreCase",
+                json!("Hello"),
+                &["x"],
+                &["HELLO"]
+            ),
             (true, false, true)
         );
     }
@@ -523,10 +562,18 @@ mod tests {
     #[test]
     fn string_like() {
         assert_eq!(
-            check("StringLike", json!(["home/*", "x?z"]), &["home/a/b"], &["Home/a"]),
+            check(
+                "StringLike",
+                json!(["home/*", "x?z"]),
+                &["home/a/b"],
+                &["Home/a"]
+            ),
             (true, false, false)
         );
-        assert_eq!(check("StringLike", json!("x?z"), &["xyz"], &["xz"]), (true, false, false));
+        assert_eq!(
+            check("StringLike", json!("x?z"), &["xyz"], &["xz"]),
+            (true, false, false)
+        );
         assert_eq!(
             check("StringNotLike", json!("home/*"), &["tmp/x"], &["home/x"]),
             (true, false, true)
@@ -539,11 +586,26 @@ mod tests {
 
     #[test]
     fn numeric() {
-        assert_eq!(check("NumericEquals", json!(10), &["10.0"], &["11"]), (true, false, false));
-        assert_eq!(check("NumericNotEquals", json!("10"), &["9"], &["10"]), (true, false, true));
-        assert_eq!(check("NumericLessThan", json!(10), &["9"], &["10"]), (true, false, false));
-        assert_eq!(check("NumericLessThanEquals", json!(10), &["10"], &["11"]), (true, false, false));
-        assert_eq!(check("NumericGreaterThan", json!(10), &["11"], &["10"]), (true, false, false));
+        assert_eq!(
+            check("NumericEquals", json!(10), &["10.0"], &["11"]),
+            (true, false, false)
+        );
+        assert_eq!(
+            check("NumericNotEquals", json!("10"), &["9"], &["10"]),
+            (true, false, true)
+        );
+        assert_eq!(
+            check("NumericLessThan", json!(10), &["9"], &["10"]),
+            (true, false, false)
+        );
+        assert_eq!(
+            check("NumericLessThanEquals", json!(10), &["10"], &["11"]),
+            (true, false, false)
+        );
+        assert_eq!(
+            check("NumericGreaterThan", json!(10), &["11"], &["10"]),
+            (true, false, false)
+        );
         assert_eq!(
             check("NumericGreaterThanEquals", json!(1.5), &["1.5"], &["1.4"]),
             (true, false, false)
@@ -569,15 +631,30 @@ mod tests {
         );
         assert_eq!((t, f, a), (true, false, false));
         assert_eq!(
-            check("DateLessThan", json!(1767225600), &["2025-12-31T23:59:59Z"], &["1767225600"]),
+            check(
+                "DateLessThan",
+                json!(1767225600),
+                &["2025-12-31T23:59:59Z"],
+                &["1767225600"]
+            ),
             (true, false, false)
         );
         assert_eq!(
-            check("DateLessThanEquals", json!("1767225600"), &["2026-01-01"], &["2026-01-02"]),
+            check(
+                "DateLessThanEquals",
+                json!("1767225600"),
+                &["2026-01-01"],
+                &["2026-01-02"]
+            ),
             (true, false, false)
         );
         assert_eq!(
-            check("DateGreaterThanEquals", json!("2026-01-01"), &["2026-01-01T00:00:00Z"], &["2025-01-01"]),
+            check(
+                "DateGreaterThanEquals",
+                json!("2026-01-01"),
+                &["2026-01-01T00:00:00Z"],
+                &["2025-01-01"]
+            ),
             (true, false, false)
         );
         assert_eq!(
@@ -590,11 +667,21 @@ mod tests {
             (true, false, false)
         );
         assert_eq!(
-            check("DateNotEquals", json!("2026-01-01"), &["2026-01-02"], &["1767225600"]),
+            check(
+                "DateNotEquals",
+                json!("2026-01-01"),
+                &["2026-01-02"],
+                &["1767225600"]
+            ),
             (true, false, true)
         );
         assert_eq!(
-            check("DateLessThanIfExists", json!("2026-01-01"), &["2025-01-01"], &["2027-01-01"]),
+            check(
+                "DateLessThanIfExists",
+                json!("2026-01-01"),
+                &["2025-01-01"],
+                &["2027-01-01"]
+            ),
             (true, false, true)
         );
         assert!(!cond("DateLessThan", json!("2026-01-01")).evaluate_impl(&ctx(&["soon"])));
@@ -602,9 +689,18 @@ mod tests {
 
     #[test]
     fn bools() {
-        assert_eq!(check("Bool", json!(true), &["TRUE"], &["false"]), (true, false, false));
-        assert_eq!(check("Bool", json!("False"), &["false"], &["true"]), (true, false, false));
-        assert_eq!(check("BoolIfExists", json!("false"), &["false"], &["true"]), (true, false, true));
+        assert_eq!(
+            check("Bool", json!(true), &["TRUE"], &["false"]),
+            (true, false, false)
+        );
+        assert_eq!(
+            check("Bool", json!("False"), &["false"], &["true"]),
+            (true, false, false)
+        );
+        assert_eq!(
+            check("BoolIfExists", json!("false"), &["false"], &["true"]),
+            (true, false, true)
+        );
         assert!(!cond("Bool", json!(true)).evaluate_impl(&ctx(&["yes"])));
     }
 
@@ -615,7 +711,12 @@ mod tests {
             (true, false, false)
         );
         assert_eq!(
-            check("BinaryEqualsIfExists", json!("aGk="), &["aGk="], &["aGVsbG8="]),
+            check(
+                "BinaryEqualsIfExists",
+                json!("aGk="),
+                &["aGk="],
+                &["aGVsbG8="]
+            ),
             (true, false, true)
         );
     }
@@ -623,20 +724,43 @@ mod tests {
     #[test]
     fn ip_addresses() {
         assert_eq!(
-            check("IpAddress", json!(["203.0.113.0/24", "2001:db8::/32"]), &["203.0.113.9"], &["198.51.100.1"]),
+            check(
+                "IpAddress",
+                json!(["203.0.113.0/24", "2001:db8::/32"]),
+                &["203.0.113.9"],
+                &["198.51.100.1"]
+            ),
             (true, false, false)
         );
         assert_eq!(
-            check("IpAddress", json!("2001:db8::/32"), &["2001:db8:1::5"], &["2001:db9::1"]),
+            check(
+                "IpAddress",
+                json!("2001:db8::/32"),
+                &["2001:db8:1::5"],
+                &["2001:db9::1"]
+            ),
             (true, false, false)
         );
-        assert_eq!(check("IpAddress", json!("10.0.0.1"), &["10.0.0.1"], &["10.0.0.2"]), (true, false, false));
         assert_eq!(
-            check("NotIpAddress", json!("10.0.0.0/8"), &["11.0.0.1"], &["10.9.9.9"]),
+            check("IpAddress", json!("10.0.0.1"), &["10.0.0.1"], &["10.0.0.2"]),
+            (true, false, false)
+        );
+        assert_eq!(
+            check(
+                "NotIpAddress",
+                json!("10.0.0.0/8"),
+                &["11.0.0.1"],
+                &["10.9.9.9"]
+            ),
             (true, false, true)
         );
         assert_eq!(
-            check("IpAddressIfExists", json!("10.0.0.0/8"), &["10.0.0.1"], &["11.0.0.1"]),
+            check(
+                "IpAddressIfExists",
+                json!("10.0.0.0/8"),
+                &["10.0.0.1"],
+                &["11.0.0.1"]
+            ),
             (true, false, true)
         );
         // An unparsable request IP matches no block.
@@ -650,20 +774,40 @@ mod tests {
     fn arns() {
         let arn = "arn:aws:cloudfront::111122223333:distribution/EDFDVBD6EXAMPLE";
         assert_eq!(
-            check("ArnEquals", json!(arn), &[arn], &["arn:aws:cloudfront::111122223333:distribution/OTHER"]),
+            check(
+                "ArnEquals",
+                json!(arn),
+                &[arn],
+                &["arn:aws:cloudfront::111122223333:distribution/OTHER"]
+            ),
             (true, false, false)
         );
         // ArnEquals honours wildcards like ArnLike (see module docs).
         assert_eq!(
-            check("ArnEquals", json!("arn:aws:iam::*:role/*"), &["arn:aws:iam::1:role/r"], &["arn:aws:iam::1:user/u"]),
+            check(
+                "ArnEquals",
+                json!("arn:aws:iam::*:role/*"),
+                &["arn:aws:iam::1:role/r"],
+                &["arn:aws:iam::1:user/u"]
+            ),
             (true, false, false)
         );
         assert_eq!(
-            check("ArnLike", json!("arn:aws:iam::*:role/*"), &["arn:aws:iam::1:role/a/b"], &["arn:aws:iam::1:Role/x"]),
+            check(
+                "ArnLike",
+                json!("arn:aws:iam::*:role/*"),
+                &["arn:aws:iam::1:role/a/b"],
+                &["arn:aws:iam::1:Role/x"]
+            ),
             (true, false, false)
         );
         assert_eq!(
-            check("ArnNotLike", json!("arn:aws:iam::*:role/*"), &["arn:aws:iam::1:user/u"], &["arn:aws:iam::1:role/x"]),
+            check(
+                "ArnNotLike",
+                json!("arn:aws:iam::*:role/*"),
+                &["arn:aws:iam::1:user/u"],
+                &["arn:aws:iam::1:role/x"]
+            ),
             (true, false, true)
         );
         assert_eq!(
@@ -671,11 +815,17 @@ mod tests {
             (true, false, true)
         );
         assert_eq!(
-            check("ArnLikeIfExists", json!("arn:aws:s3:::b*"), &["arn:aws:s3:::bb"], &["arn:aws:s3:::c"]),
+            check(
+                "ArnLikeIfExists",
+                json!("arn:aws:s3:::b*"),
+                &["arn:aws:s3:::bb"],
+                &["arn:aws:s3:::c"]
+            ),
             (true, false, true)
         );
         // Wildcards do not cross `:` outside the resource part.
-        assert!(!cond("ArnLike", json!("arn:aws:*:role/x")).evaluate_impl(&ctx(&["arn:aws:iam::1:role/x"])));
+        assert!(!cond("ArnLike", json!("arn:aws:*:role/x"))
+            .evaluate_impl(&ctx(&["arn:aws:iam::1:role/x"])));
     }
 
     #[test]
@@ -748,12 +898,19 @@ mod tests {
         assert!(d.evaluate_impl(&MapContext::default().with("k", &["al*x"])));
         assert!(!d.evaluate_impl(&MapContext::default().with("k", &["alix"])));
         // 2008: literal.
-        let lit = cond_v("StringEquals", json!("${aws:username}"), Some(PolicyVersion::V2008_10_17));
+        let lit = cond_v(
+            "StringEquals",
+            json!("${aws:username}"),
+            Some(PolicyVersion::V2008_10_17),
+        );
         assert!(lit.evaluate_impl(&MapContext::default().with("k", &["${aws:username}"])));
         let lit = cond_v("StringEquals", json!("${aws:username}"), None);
         assert!(lit.evaluate_impl(&MapContext::default().with("k", &["${aws:username}"])));
         // Arn values take variables too.
-        let a = cond("ArnEquals", json!("arn:aws:iam::${aws:PrincipalAccount}:role/x"));
+        let a = cond(
+            "ArnEquals",
+            json!("arn:aws:iam::${aws:PrincipalAccount}:role/x"),
+        );
         let ctx = MapContext::default()
             .with("k", &["arn:aws:iam::123:role/x"])
             .with("aws:principalaccount", &["123"]);

@@ -354,9 +354,8 @@ fn parse_conditions(
                     quote(op_name)
                 )));
             }
-            let c = Condition::from_json(operator, key, raw, version).map_err(|m| {
-                cx.err(format!("condition {} {}: {m}", quote(op_name), quote(key)))
-            })?;
+            let c = Condition::from_json(operator, key, raw, version)
+                .map_err(|m| cx.err(format!("condition {} {}: {m}", quote(op_name), quote(key))))?;
             out.push(c);
         }
     }
@@ -443,16 +442,26 @@ mod tests {
             .contains("`Id` must be a string"));
         let e = err(json!({"Statement": [1]}));
         assert_eq!(e.statement, Some(0));
-        assert!(e.message.contains("statement 0: a statement must be a JSON object"));
+        assert!(e
+            .message
+            .contains("statement 0: a statement must be a JSON object"));
     }
 
     #[test]
     fn invalid_json_has_position() {
         let e = parse_text("{\n  \"Statement\": [\n    {,\n  ]\n}").unwrap_err();
         assert_eq!(e.statement, None);
-        assert!(e.message.starts_with("invalid JSON at line 3, column 6: "), "{}", e.message);
+        assert!(
+            e.message.starts_with("invalid JSON at line 3, column 6: "),
+            "{}",
+            e.message
+        );
         let e = parse_text("").unwrap_err();
-        assert!(e.message.starts_with("invalid JSON at line 1"), "{}", e.message);
+        assert!(
+            e.message.starts_with("invalid JSON at line 1"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]
@@ -488,13 +497,18 @@ mod tests {
             .contains("`Principal` and `NotPrincipal` cannot both"));
         assert!(m(json!({"Actions": "s3:*"})).contains("unknown statement element `Actions`"));
         assert!(m(json!({"Action": []})).contains("`Action` must not be an empty array"));
-        assert!(m(json!({"Action": [1]})).contains("`Action` entry 0 must be a string, found number `1`"));
+        assert!(m(json!({"Action": [1]}))
+            .contains("`Action` entry 0 must be a string, found number `1`"));
         assert!(m(json!({"Action": {}})).contains("`Action` must be a string or an array"));
         assert!(m(json!({"Resource": null})).contains("`Resource` must be a string"));
-        assert!(m(json!({"Resource": "arn:aws:s3:::${oops"})).contains("unterminated policy variable"));
+        assert!(
+            m(json!({"Resource": "arn:aws:s3:::${oops"})).contains("unterminated policy variable")
+        );
         assert!(m(json!({"Condition": []})).contains("`Condition` must be an object"));
         let e = err(json!({"Statement": {"Effect": "Deny", "Resource": "*"}}));
-        assert!(e.message.contains("one of `Action` or `NotAction` is required"));
+        assert!(e
+            .message
+            .contains("one of `Action` or `NotAction` is required"));
     }
 
     #[test]
@@ -528,7 +542,10 @@ mod tests {
         else {
             panic!()
         };
-        assert_eq!(m.aws, vec!["111122223333", "arn:aws:iam::444455556666:root"]);
+        assert_eq!(
+            m.aws,
+            vec!["111122223333", "arn:aws:iam::444455556666:root"]
+        );
         assert_eq!(m.service, vec!["cloudfront.amazonaws.com"]);
         assert_eq!(m.canonical_user, vec!["abc"]);
         assert_eq!(m.federated, vec!["cognito-identity.amazonaws.com"]);

@@ -190,19 +190,14 @@ impl Pattern {
         }
         let mut rest = arn;
         let mut start = (0usize, 0usize);
-        for part_index in 0..=nb {
-            let (text_part, next_rest) = if part_index < nb {
-                match rest.split_once(':') {
-                    Some((a, b)) => (a, b),
+        let colons = bounds.get(..nb).unwrap_or(&[]).iter().copied().map(Some);
+        for bound in colons.chain(std::iter::once(None)) {
+            let (text_part, next_rest, end) = match bound {
+                Some(b) => match rest.split_once(':') {
+                    Some((a, r)) => (a, r, b),
                     None => return false,
-                }
-            } else {
-                (rest, "")
-            };
-            let end = if part_index < nb {
-                bounds[part_index]
-            } else {
-                (self.tokens.len(), 0)
+                },
+                None => (rest, "", (self.tokens.len(), 0)),
             };
             if !self.match_view(start, end, text_part, ctx) {
                 return false;
@@ -408,12 +403,9 @@ fn parse_variable(s: &str) -> Result<(Var, &str), String> {
         }
     }
     let shown = |upto: usize| quote(s.get(..upto).unwrap_or(s));
-    let key_end = body.find([',', '}']).ok_or_else(|| {
-        format!(
-            "unterminated policy variable {} (missing `}}`)",
-            quote(s)
-        )
-    })?;
+    let key_end = body
+        .find([',', '}'])
+        .ok_or_else(|| format!("unterminated policy variable {} (missing `}}`)", quote(s)))?;
     let key = body[..key_end].trim();
     let key_ok = !key.is_empty()
         && key

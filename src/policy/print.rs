@@ -98,7 +98,10 @@ fn principal_value(set: &PrincipalSet) -> Value {
                 PrincipalKind::Federated,
             ] {
                 if !out.contains_key(kind.as_str()) && !m.list(kind).is_empty() {
-                    out.insert(kind.as_str().to_string(), strings_value(m.list(kind), false));
+                    out.insert(
+                        kind.as_str().to_string(),
+                        strings_value(m.list(kind), false),
+                    );
                 }
             }
             Value::Object(out)
@@ -222,6 +225,9 @@ mod tests {
         let text = r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#;
         let p = parse_policy(text).unwrap();
         assert_eq!(p.to_value().to_string(), text);
-        assert_eq!(p.to_json_pretty(), serde_json::to_string_pretty(&p.to_value()).unwrap());
+        assert_eq!(
+            p.to_json_pretty(),
+            serde_json::to_string_pretty(&p.to_value()).unwrap()
+        );
     }
 }

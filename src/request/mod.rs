@@ -133,6 +133,100 @@ pub struct Request {
     pub vpc_endpoint: Option<String>,
     /// Condition keys lower-cased; values as given (numbers and booleans as strings).
     pub context: Vec<(String, Vec<String>)>,
+    /// Set when the request is made through a presigned URL (query-string authentication).
+    pub presigned: Option<Presigned>,
+}
+
+/// A presigned URL's signature facts: the request is authorized as the signer at the time of use,
+/// and only until `signed_at + expires_in` (at most 604800 s), and never after the signer's
+/// temporary credentials expire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Presigned {
+    /// `X-Amz-Date`, as written (`20261129T120000Z` or RFC 3339).
+    pub signed_at: String,
+    /// `signed_at` in seconds since the Unix epoch.
+    pub signed_at_epoch: i64,
+    /// `X-Amz-Expires`, in seconds.
+    pub expires_in: u64,
+    /// When the signer's temporary credentials expire (role sessions), if known.
+    pub credential_expires_at: Option<String>,
+    pub credential_expires_epoch: Option<i64>,
+}
+
+/// The longest validity S3 accepts for a SigV4 presigned URL (seven days).
+pub const PRESIGNED_MAX_EXPIRES: u64 = 604_800;
+
+/// Parses `X-Amz-Date` (`20261129T120000Z`) or an RFC 3339 time into epoch seconds.
+pub fn parse_time(s: &str) -> Option<i64> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Some(t.timestamp());
+    }
+    chrono::NaiveDateTime::parse_from_str(s, "%Y%m%dT%H%M%SZ")
+        .ok()
+        .map(|t| t.and_utc().timestamp())
+}
+
+impl Presigned {
+    fn from_value(v: &Value) -> Result<Presigned, RequestError> {
+        let Value::Object(map) = v else {
+            return Err(RequestError::field(
+                "presigned",
+                "must be an object `{\"signed_at\", \"expires_in\", \"credential_expires_at\"}`",
+            ));
+        };
+        check_fields(
+            map,
+            &["signed_at", "expires_in", "credential_expires_at"],
+            "`presigned`",
+        )?;
+        let signed_at = opt_string(map, "signed_at", "presigned.signed_at")?
+            .ok_or(RequestError::Missing("presigned.signed_at"))?;
+        let signed_at_epoch = parse_time(&signed_at).ok_or_else(|| {
+            RequestError::field(
+                "presigned.signed_at",
+                format!("`{signed_at}` is not a time (`20261129T120000Z` or RFC 3339)"),
+            )
+        })?;
+        let expires_in = match map.get("expires_in") {
+            Some(Value::Number(n)) => n.as_u64(),
+            Some(Value::String(s)) => s.parse().ok(),
+            _ => None,
+        }
+        .ok_or_else(|| {
+            RequestError::field("presigned.expires_in", "must be a whole number of seconds")
+        })?;
+        let credential_expires_at = opt_string(
+            map,
+            "credential_expires_at",
+            "presigned.credential_expires_at",
+        )?;
+        let credential_expires_epoch = match &credential_expires_at {
+            Some(t) => Some(parse_time(t).ok_or_else(|| {
+                RequestError::field(
+                    "presigned.credential_expires_at",
+                    format!("`{t}` is not a time"),
+                )
+            })?),
+            None => None,
+        };
+        Ok(Presigned {
+            signed_at,
+            signed_at_epoch,
+            expires_in,
+            credential_expires_at,
+            credential_expires_epoch,
+        })
+    }
+
+    fn to_value(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("signed_at".into(), self.signed_at.as_str().into());
+        m.insert("expires_in".into(), self.expires_in.into());
+        if let Some(t) = &self.credential_expires_at {
+            m.insert("credential_expires_at".into(), t.as_str().into());
+        }
+        Value::Object(m)
+    }
 }
 
 /// The top-level fields of a request document.
@@ -150,6 +244,7 @@ pub const REQUEST_FIELDS: &[&str] = &[
     "query",
     "vpc_endpoint",
     "context",
+    "presigned",
 ];
 
 fn json_kind(v: &Value) -> &'static str {
@@ -475,6 +570,10 @@ impl Request {
         let query = string_map(map.get("query"), "query", false)?;
         let vpc_endpoint = opt_string(map, "vpc_endpoint", "vpc_endpoint")?;
         let context = context_map(map.get("context"))?;
+        let presigned = match map.get("presigned") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(Presigned::from_value(v)?),
+        };
 
         Ok(Request {
             principal,
@@ -489,6 +588,7 @@ impl Request {
             query,
             vpc_endpoint,
             context,
+            presigned,
         })
     }
 
@@ -540,6 +640,9 @@ impl Request {
                 })
                 .collect();
             m.insert("context".into(), Value::Object(ctx));
+        }
+        if let Some(p) = &self.presigned {
+            m.insert("presigned".into(), p.to_value());
         }
         Value::Object(m)
     }

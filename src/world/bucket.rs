@@ -221,7 +221,9 @@ impl Bucket {
                 )),
             }
         })?;
-        let website = parse_part(m.get("website"), &p, |v| Ok(v.clone()))?;
+        let website = parse_part(m.get("website"), &format!("{p}: `website`"), |v| {
+            Ok(v.clone())
+        })?;
         let mut objects: Vec<Object> = Vec::new();
         for (i, o) in opt_array(m, "objects", &p)?.iter().enumerate() {
             let obj = Object::from_value(o, &p, i)?;

@@ -1,0 +1,71 @@
+//! Command-line definitions (clap) and dispatch. The only module that knows about argument
+//! syntax, terminals and exit codes; everything it calls is the pure library.
+
+mod explain;
+mod operations;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit codes shared by every command (see README, "Exit codes").
+pub mod exit {
+    /// Success: allowed / nothing to change.
+    pub const OK: u8 = 0;
+    /// Error: bad input, unreadable file, evaluation impossible.
+    pub const ERROR: u8 = 1;
+    /// `explain`: the request is denied.
+    pub const DENIED: u8 = 2;
+}
+
+/// Finds out why an AWS S3 request is denied (HTTP 403) and what decided it.
+#[derive(Debug, Parser)]
+#[command(name = "s3medic", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Decide one request against a World and show the decision and its trace.
+    Explain(explain::ExplainArgs),
+    /// List the S3 operations s3medic knows and the IAM actions they need.
+    Operations(operations::OperationsArgs),
+}
+
+/// Output format of a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// Readable text for a person.
+    Text,
+    /// Versioned JSON for scripts.
+    Json,
+}
+
+/// Parses the arguments and runs the command. Usage errors exit 1 (2 means "denied").
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                exit::ERROR
+            } else {
+                exit::OK
+            };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        Command::Explain(args) => explain::run(args),
+        Command::Operations(args) => operations::run(args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(exit::ERROR)
+        }
+    }
+}

@@ -1,0 +1,272 @@
+//! `s3medic explain` end to end: the bundled example, flags vs request files, JSON output, exit
+//! codes (0 allowed, 2 denied, 1 error) and clear errors naming the bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn s3medic(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_s3medic"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("the s3medic binary runs")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+const WORLD: &str = "examples/worlds/cross-account.json";
+
+fn scratch(name: &str, content: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("s3medic-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let p = dir.join(name);
+    std::fs::write(&p, content).expect("write scratch file");
+    p
+}
+
+#[test]
+fn allowed_request_exits_0_and_names_the_granting_statement() {
+    let out = s3medic(&[
+        "explain",
+        "-w",
+        WORLD,
+        "-r",
+        "examples/requests/datareader-get-report.json",
+    ]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.starts_with("ALLOWED"), "{stdout}");
+    assert!(stdout.contains("AllowDataReaderRead"), "{stdout}");
+    assert!(stdout.contains("kms:Decrypt"), "{stdout}");
+}
+
+#[test]
+fn explicit_deny_exits_2_with_the_deny_statement_in_json() {
+    let out = s3medic(&[
+        "explain",
+        "-w",
+        WORLD,
+        "-r",
+        "examples/requests/datareader-get-report-http.json",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json output");
+    assert_eq!(v["format_version"], 1);
+    assert_eq!(v["decision"], "explicit_deny");
+    assert_eq!(v["status"], 403);
+    assert_eq!(v["deciding"]["layer"], "resource_policy");
+    assert_eq!(
+        v["deciding"]["statements"][0]["sid"],
+        "DenyInsecureTransport"
+    );
+    assert_eq!(
+        v["deciding"]["statements"][0]["policy"],
+        "bucket-policy:example-reports"
+    );
+    assert_eq!(v["authorizations"].as_array().map(Vec::len), Some(2));
+}
+
+#[test]
+fn flags_build_the_same_request_as_the_file() {
+    let out = s3medic(&[
+        "explain",
+        "-w",
+        WORLD,
+        "--principal",
+        "arn:aws:iam::444455556666:user/alice",
+        "--operation",
+        "GetObject",
+        "--bucket",
+        "example-reports",
+        "--key",
+        "reports/2026/q1.csv",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json output");
+    assert_eq!(v["decision"], "implicit_deny");
+    assert_eq!(v["deciding"]["layer"], "resource_policy");
+
+    let file = s3medic(&[
+        "explain",
+        "-w",
+        WORLD,
+        "-r",
+        "examples/requests/alice-get-report.json",
+        "-o",
+        "json",
+    ]);
+    let w: Value = serde_json::from_slice(&file.stdout).expect("json output");
+    assert_eq!(v["decision"], w["decision"]);
+    assert_eq!(v["authorizations"], w["authorizations"]);
+}
+
+#[test]
+fn context_flags_reach_the_conditions() {
+    let out = s3medic(&[
+        "explain",
+        "-w",
+        WORLD,
+        "--principal",
+        "arn:aws:sts::444455556666:assumed-role/DataReader/etl-job",
+        "--operation",
+        "GetObject",
+        "--bucket",
+        "example-reports",
+        "--key",
+        "reports/2026/q1.csv",
+        "--context",
+        "aws:SecureTransport=false",
+        "-o",
+        "json",
+    ]);
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json output");
+    assert_eq!(v["decision"], "explicit_deny", "{}", text(&out.stderr));
+}
+
+fn assert_error(out: &Output, needle: &str) {
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
+    assert!(stderr.contains(needle), "expected `{needle}` in: {stderr}");
+    assert!(
+        out.stdout.is_empty(),
+        "nothing on stdout on error: {}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn missing_world_file_is_a_clear_error() {
+    let out = s3medic(&[
+        "explain",
+        "-w",
+        "no/such/world.json",
+        "-r",
+        "examples/requests/alice-get-report.json",
+    ]);
+    assert_error(&out, "cannot read world file `no/such/world.json`");
+}
+
+#[test]
+fn malformed_policy_in_world_names_bucket_and_statement() {
+    let world = r#"{"format_version": 1, "accounts": [{"account_id": "111122223333"}],
+      "buckets": [{"name": "b", "account_id": "111122223333", "region": "us-east-1",
+        "policy": {"Version": "2012-10-17", "Statement": [{"Sid": "Bad", "Effect": "allow", "Action": "s3:GetObject", "Resource": "*", "Principal": "*"}]}}]}"#;
+    let p = scratch("bad-world.json", world);
+    let out = s3medic(&[
+        "explain",
+        "-w",
+        p.to_str().unwrap_or_default(),
+        "--principal",
+        "anonymous",
+        "--operation",
+        "GetObject",
+        "--bucket",
+        "b",
+        "--key",
+        "k",
+    ]);
+    assert_error(&out, "invalid world file");
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("`b`"), "names the bucket: {stderr}");
+    assert!(stderr.contains("Effect"), "names the element: {stderr}");
+}
+
+#[test]
+fn unknown_operation_suggests_the_closest() {
+    let out = s3medic(&[
+        "explain",
+        "-w",
+        WORLD,
+        "--principal",
+        "anonymous",
+        "--operation",
+        "GetObjekt",
+        "--bucket",
+        "example-reports",
+        "--key",
+        "k",
+    ]);
+    assert_error(&out, "GetObjekt");
+    assert!(
+        text(&out.stderr).contains("GetObject"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn bucket_missing_from_the_world_is_an_error() {
+    let out = s3medic(&[
+        "explain",
+        "-w",
+        WORLD,
+        "--principal",
+        "anonymous",
+        "--operation",
+        "GetObject",
+        "--bucket",
+        "not-there",
+        "--key",
+        "k",
+    ]);
+    assert_error(&out, "bucket `not-there` is not in the world");
+}
+
+#[test]
+fn broken_request_json_names_the_file() {
+    let p = scratch("broken-request.json", "{\"principal\": ");
+    let out = s3medic(&["explain", "-w", WORLD, "-r", p.to_str().unwrap_or_default()]);
+    assert_error(&out, "broken-request.json");
+}
+
+#[test]
+fn usage_errors_exit_1_not_2() {
+    let out = s3medic(&["explain", "--no-such-flag"]);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn operations_lists_the_table() {
+    let out = s3medic(&["operations", "-o", "json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let rows = v.as_array().expect("array");
+    assert!(rows.len() > 60);
+    assert!(rows.iter().any(|r| r["operation"] == "ListObjectsV2"
+        && r["action"] == "s3:ListBucket"
+        && r["scope"] == "bucket"));
+}
+
+#[test]
+fn every_bundled_example_request_evaluates() {
+    let dir = root().join("examples/requests");
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).expect("examples/requests") {
+        let p = e.expect("entry").path();
+        let rel = p
+            .strip_prefix(root())
+            .unwrap_or(Path::new("?"))
+            .to_string_lossy()
+            .into_owned();
+        let out = s3medic(&["explain", "-w", WORLD, "-r", &rel, "-o", "json"]);
+        assert!(
+            matches!(out.status.code(), Some(0) | Some(2)),
+            "{rel}: {}",
+            text(&out.stderr)
+        );
+        n += 1;
+    }
+    assert!(n >= 3);
+}
