@@ -3,7 +3,9 @@
 //! The library is a pure core (policy language, world model, request model, authorizer) with no
 //! I/O; the binary in `main.rs` is a thin command-line front end over it.
 
+pub mod diagnose;
 pub mod eval;
+pub mod plan;
 pub mod policy;
 pub mod render;
 pub mod request;

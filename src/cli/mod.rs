@@ -3,6 +3,9 @@
 
 mod explain;
 mod operations;
+mod plan;
+mod playbooks;
+mod request_args;
 
 use std::process::ExitCode;
 
@@ -32,6 +35,10 @@ pub enum Command {
     Explain(explain::ExplainArgs),
     /// List the S3 operations s3medic knows and the IAM actions they need.
     Operations(operations::OperationsArgs),
+    /// List the playbooks (one per cause: the fix, its risk, time and rollback); `show ID` prints one.
+    Playbooks(playbooks::PlaybooksArgs),
+    /// Find every cause of a denial and plan the smallest safe changes that make it allowed.
+    Plan(plan::PlanArgs),
 }
 
 /// Output format of a command.
@@ -60,6 +67,8 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Explain(args) => explain::run(args),
         Command::Operations(args) => operations::run(args),
+        Command::Playbooks(args) => playbooks::run(args),
+        Command::Plan(args) => plan::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

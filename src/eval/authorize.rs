@@ -13,8 +13,8 @@ use crate::eval::context::{EvalContext, KmsKeys};
 use crate::eval::layers::{eval_org_levels, eval_policies, Hits, Probe};
 use crate::eval::public;
 use crate::eval::trace::{
-    AuthorizationTrace, Decision, Discard, Layer, LayerOutcome, LayerTrace, Outcome, PolicyRef,
-    StatementResult,
+    AclGrantee, AuthorizationTrace, Decision, Discard, Layer, LayerOutcome, LayerTrace, Outcome,
+    PolicyRef, Reason, StatementResult,
 };
 use crate::eval::EvalError;
 use crate::policy::Effect;
@@ -327,6 +327,7 @@ impl<'e, 'a> Env<'e, 'a> {
                         rp_trace.outcome = LayerOutcome::NoMatch;
                     }
                     if d == Discard::RestrictPublicBuckets {
+                        rp_trace.reason = Some(Reason::RestrictPublicBuckets);
                         rp_trace.note = Some(
                             "the bucket policy is public and RestrictPublicBuckets is on: it grants only to the bucket owner's account and AWS services".into(),
                         );
@@ -585,7 +586,8 @@ impl<'e, 'a> Env<'e, 'a> {
         if bucket.effective_ownership() == Some(ObjectOwnership::BucketOwnerEnforced) {
             return (
                 LayerTrace::new(layer, LayerOutcome::Skipped)
-                    .with_note("ACLs are disabled (Object Ownership: Bucket owner enforced)"),
+                    .with_note("ACLs are disabled (Object Ownership: Bucket owner enforced)")
+                    .with_reason(Reason::AclsDisabled),
                 None,
                 false,
             );
@@ -690,6 +692,19 @@ impl<'e, 'a> Env<'e, 'a> {
                 LayerOutcome::NoMatch
             },
         );
+        trace.reason = match best {
+            Some(Named::Direct) => Some(Reason::AclGrant {
+                to: AclGrantee::OriginAccessIdentity,
+            }),
+            Some(Named::Any) => Some(Reason::AclGrant {
+                to: AclGrantee::Public,
+            }),
+            Some(_) => Some(Reason::AclGrant {
+                to: AclGrantee::Account,
+            }),
+            None if ignored => Some(Reason::PublicAclIgnored),
+            None => None,
+        };
         trace.note = if best.is_some() {
             Some(why)
         } else if ignored {
@@ -728,7 +743,7 @@ impl<'e, 'a> Env<'e, 'a> {
                 return Some((
                     LayerTrace::new(Layer::ObjectOwnership, LayerOutcome::Deny).with_note(
                         "ACLs are disabled (Bucket owner enforced): S3 rejects any ACL other than bucket-owner-full-control with AccessControlListNotSupported (HTTP 400)",
-                    ),
+                    ).with_reason(Reason::AclsDisabled),
                     400,
                 ));
             }
@@ -736,9 +751,11 @@ impl<'e, 'a> Env<'e, 'a> {
                 || grants.iter().any(|g| public::grant_header_is_public(g));
             if public && self.bpa(bucket, out).block_public_acls {
                 return Some((
-                    LayerTrace::new(Layer::BlockPublicAccess, LayerOutcome::Deny).with_note(
-                        "BlockPublicAcls is on: S3 rejects requests that set a public ACL",
-                    ),
+                    LayerTrace::new(Layer::BlockPublicAccess, LayerOutcome::Deny)
+                        .with_note(
+                            "BlockPublicAcls is on: S3 rejects requests that set a public ACL",
+                        )
+                        .with_reason(Reason::BlockPublicAcls),
                     403,
                 ));
             }
@@ -749,7 +766,7 @@ impl<'e, 'a> Env<'e, 'a> {
                     LayerTrace::new(Layer::Request, LayerOutcome::Deny).with_note(format!(
                         "presigned URL: X-Amz-Expires is {} s; S3 accepts at most 604800 s (7 days): AuthorizationQueryParametersError",
                         p.expires_in
-                    )),
+                    )).with_reason(Reason::PresignedTooLong),
                     400,
                 ));
             }
@@ -766,7 +783,7 @@ impl<'e, 'a> Env<'e, 'a> {
                                 now - expires,
                                 p.signed_at,
                                 p.expires_in
-                            )),
+                            )).with_reason(Reason::PresignedExpired),
                             403,
                         ));
                     }
@@ -775,7 +792,7 @@ impl<'e, 'a> Env<'e, 'a> {
                             LayerTrace::new(Layer::Request, LayerOutcome::Deny).with_note(format!(
                                 "presigned URL is not yet valid (signed at {})",
                                 p.signed_at
-                            )),
+                            )).with_reason(Reason::PresignedNotYetValid),
                             403,
                         ));
                     }
@@ -784,7 +801,7 @@ impl<'e, 'a> Env<'e, 'a> {
                             return Some((
                                 LayerTrace::new(Layer::Request, LayerOutcome::Deny).with_note(
                                     "presigned URL: the signer's temporary credentials have expired, which ends the URL's validity early: ExpiredToken",
-                                ),
+                                ).with_reason(Reason::CredentialsExpired),
                                 400,
                             ));
                         }
@@ -801,7 +818,7 @@ impl<'e, 'a> Env<'e, 'a> {
                 return Some((
                     LayerTrace::new(Layer::Request, LayerOutcome::Deny).with_note(
                         "the bucket is Requester Pays: a requester from another account must send `x-amz-request-payer: requester`",
-                    ),
+                    ).with_reason(Reason::RequesterPays),
                     403,
                 ));
             }
@@ -838,12 +855,12 @@ impl<'e, 'a> Env<'e, 'a> {
         if check.decision.is_allowed() {
             first.layers.push(LayerTrace::new(Layer::Existence, LayerOutcome::Allow).with_note(
                 "the key does not exist; the caller has s3:ListBucket, so S3 answers 404 Not Found",
-            ));
+            ).with_reason(Reason::MissingKey { can_list: true }));
             404
         } else {
             first.layers.push(LayerTrace::new(Layer::Existence, LayerOutcome::Deny).with_note(
                 "the key does not exist and the caller lacks s3:ListBucket on the bucket, so S3 answers 403 Access Denied instead of 404",
-            ));
+            ).with_reason(Reason::MissingKey { can_list: false }));
             first.decision = Decision::ImplicitDeny;
             first.deciding_layer = Some(Layer::Existence);
             403
@@ -1034,7 +1051,8 @@ impl<'e, 'a> Env<'e, 'a> {
         if !key.enabled {
             trace.layers.push(
                 LayerTrace::new(Layer::KmsKeyState, LayerOutcome::Deny)
-                    .with_note("the key is not enabled (disabled or pending deletion)"),
+                    .with_note("the key is not enabled (disabled or pending deletion)")
+                    .with_reason(Reason::KeyDisabled),
             );
             trace.decision = Decision::ExplicitDeny;
             trace.deciding_layer = Some(Layer::KmsKeyState);
@@ -1045,7 +1063,12 @@ impl<'e, 'a> Env<'e, 'a> {
             caller.kind,
             CallerKind::Anonymous | CallerKind::OriginAccessIdentity
         ) {
-            trace.layers.push(LayerTrace::new(Layer::ResourcePolicy, LayerOutcome::NoMatch).with_note(
+            let reason = if caller.kind == CallerKind::Anonymous {
+                Reason::AnonymousKms
+            } else {
+                Reason::OaiKms
+            };
+            trace.layers.push(LayerTrace::new(Layer::ResourcePolicy, LayerOutcome::NoMatch).with_reason(reason).with_note(
                 if caller.kind == CallerKind::Anonymous {
                     "anonymous requests cannot use KMS keys: SSE-KMS objects are never public"
                 } else {
@@ -1058,9 +1081,11 @@ impl<'e, 'a> Env<'e, 'a> {
         }
         if key.aws_managed && caller.account != Some(key.account_id.as_str()) {
             trace.layers.push(
-                LayerTrace::new(Layer::ResourcePolicy, LayerOutcome::NoMatch).with_note(
-                    "an AWS managed key (aws/s3) can only be used by principals of its own account; use a customer managed key for cross-account access",
-                ),
+                LayerTrace::new(Layer::ResourcePolicy, LayerOutcome::NoMatch)
+                    .with_reason(Reason::AwsManagedKeyCrossAccount)
+                    .with_note(
+                        "an AWS managed key (aws/s3) can only be used by principals of its own account; use a customer managed key for cross-account access",
+                    ),
             );
             trace.deciding_layer = Some(Layer::ResourcePolicy);
             auths.push(trace);
@@ -1201,7 +1226,14 @@ impl<'e, 'a> Env<'e, 'a> {
             purpose: purpose.to_string(),
             decision,
             deciding_layer: Some(Layer::ResourcePolicy),
-            layers: vec![LayerTrace::new(Layer::ResourcePolicy, outcome).with_note(note)],
+            layers: vec![{
+                let l = LayerTrace::new(Layer::ResourcePolicy, outcome).with_note(note);
+                if same {
+                    l
+                } else {
+                    l.with_reason(Reason::AwsManagedKeyCrossAccount)
+                }
+            }],
         }
     }
 }

@@ -11,8 +11,8 @@ pub mod trace;
 
 pub use authorize::authorize;
 pub use trace::{
-    AuthorizationTrace, Decision, Layer, LayerOutcome, LayerTrace, Outcome, PolicyRef,
-    StatementResult, StatementTrace, DECISION_FORMAT_VERSION,
+    AclGrantee, AuthorizationTrace, Decision, Layer, LayerOutcome, LayerTrace, Outcome, PolicyRef,
+    Reason, StatementResult, StatementTrace, DECISION_FORMAT_VERSION,
 };
 
 /// Why a request could not be evaluated at all.

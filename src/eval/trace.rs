@@ -258,6 +258,57 @@ impl StatementTrace<'_> {
     }
 }
 
+/// Why a layer said what it said, when that is a fact rather than a statement: machine-readable
+/// for diagnosis (the `note` is the same fact for a person).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Reason {
+    /// Requester Pays bucket, requester from another account without `x-amz-request-payer`.
+    RequesterPays,
+    /// The presigned URL's validity ended before the request.
+    PresignedExpired,
+    /// The presigned URL was signed in the future.
+    PresignedNotYetValid,
+    /// `X-Amz-Expires` above 604800 s.
+    PresignedTooLong,
+    /// The signer's temporary credentials expired.
+    CredentialsExpired,
+    /// BlockPublicAcls rejected a request setting a public ACL.
+    BlockPublicAcls,
+    /// ACLs are disabled (Bucket owner enforced): the ACL layer is skipped or the request refused.
+    AclsDisabled,
+    /// The bucket policy is public and RestrictPublicBuckets discarded its grants.
+    RestrictPublicBuckets,
+    /// IgnorePublicAcls ignored a public ACL grant.
+    PublicAclIgnored,
+    /// An ACL grant matched the caller, and how it names the caller.
+    AclGrant { to: AclGrantee },
+    /// An SCP / RCP level (its target) has no policy allowing the action.
+    OrgLevelWithoutAllow { target: String },
+    /// The KMS key is disabled or pending deletion.
+    KeyDisabled,
+    /// The AWS managed key aws/s3 cannot be used from another account.
+    AwsManagedKeyCrossAccount,
+    /// Anonymous requests cannot use KMS keys.
+    AnonymousKms,
+    /// A CloudFront origin access identity cannot use KMS keys.
+    OaiKms,
+    /// The key does not exist and the caller may (404) or may not (403) list the bucket.
+    MissingKey { can_list: bool },
+}
+
+/// Whom an ACL grant names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AclGrantee {
+    /// The caller's account (canonical id, or the default owner grant).
+    Account,
+    /// AllUsers / AuthenticatedUsers.
+    Public,
+    /// A CloudFront origin access identity's canonical user.
+    OriginAccessIdentity,
+}
+
 /// One layer of one authorization.
 #[derive(Debug, Clone, Serialize)]
 pub struct LayerTrace<'a> {
@@ -265,6 +316,8 @@ pub struct LayerTrace<'a> {
     pub outcome: LayerOutcome,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Reason>,
     pub statements: Vec<StatementTrace<'a>>,
 }
 
@@ -274,8 +327,14 @@ impl<'a> LayerTrace<'a> {
             layer,
             outcome,
             note: None,
+            reason: None,
             statements: Vec::new(),
         }
+    }
+
+    pub fn with_reason(mut self, reason: Reason) -> Self {
+        self.reason = Some(reason);
+        self
     }
 
     pub fn with_note(mut self, note: impl Into<String>) -> Self {

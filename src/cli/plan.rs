@@ -1,0 +1,300 @@
+//! `s3medic plan`: read a World and a request, find every cause of the denial and the smallest
+//! safe set of changes that makes the request allowed, and print the plan (findings, each change
+//! as a unified JSON diff, manual steps, proof). `--out FILE` writes the versioned plan file.
+//!
+//! Exit 0: nothing to change (the request is already allowed); 2: changes planned or manual steps
+//! needed; 3: refused (the plan would give unintended new access and `--accept-new-access` was not
+//! given; nothing is written); 1: error.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+
+use super::explain::read_world;
+use super::request_args::RequestArgs;
+use super::{exit, OutputFormat};
+use s3medic::plan::{plan, Plan, PlanOptions};
+use s3medic::render;
+
+/// `plan`: changes planned, or manual steps needed.
+pub const CHANGES: u8 = 2;
+/// `plan`: refused (unaccepted new access); nothing written.
+pub const REFUSED: u8 = 3;
+
+#[derive(Debug, clap::Args)]
+pub struct PlanArgs {
+    /// The World snapshot: a JSON file in the format of docs/formats.md.
+    #[arg(long, short = 'w', value_name = "FILE")]
+    world: PathBuf,
+
+    #[command(flatten)]
+    request: RequestArgs,
+
+    /// Write the plan file (JSON, docs/formats.md "Plan file") here; written only when planning
+    /// succeeds (exit 0 or 2), atomically, replacing an existing file.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    out: Option<PathBuf>,
+
+    /// Output format on stdout: text for a person, or the plan JSON for scripts.
+    #[arg(long, value_enum, default_value = "text")]
+    output: OutputFormat,
+
+    /// Colour the text output: `auto` colours when stdout is a terminal and NO_COLOR is not set.
+    #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
+    color: ColorChoice,
+
+    /// Allow changes that make something public (Block Public Access off, public statements).
+    #[arg(long)]
+    allow_public: bool,
+
+    /// Allow weakening guardrail denies (TLS, source IP / VPC / endpoint, encryption, organization).
+    #[arg(long)]
+    allow_guardrail_change: bool,
+
+    /// Allow exempting the caller from other explicit denies.
+    #[arg(long)]
+    allow_deny_change: bool,
+
+    /// Accept a plan that gives other requests new access (listed in the plan's proof).
+    #[arg(long)]
+    accept_new_access: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    fn enabled(self) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::io::stdout().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        }
+    }
+}
+
+/// What a finished plan means for the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    /// The request is already allowed; nothing to change.
+    NothingToChange,
+    /// Changes are planned, or manual steps are needed (or the request stays denied).
+    Changes,
+    /// The proof found new access that was not accepted.
+    Refused,
+}
+
+impl Verdict {
+    fn of(plan: &Plan) -> Verdict {
+        if !plan.proof.accepted {
+            Verdict::Refused
+        } else if plan.has_changes()
+            || !plan.manual_steps.is_empty()
+            || !plan.decision_before.is_allowed()
+            || !plan.proof.target_allowed
+        {
+            Verdict::Changes
+        } else {
+            Verdict::NothingToChange
+        }
+    }
+
+    fn exit_code(self) -> u8 {
+        match self {
+            Verdict::NothingToChange => exit::OK,
+            Verdict::Changes => CHANGES,
+            Verdict::Refused => REFUSED,
+        }
+    }
+}
+
+pub fn run(args: PlanArgs) -> Result<u8> {
+    if let Some(out) = &args.out {
+        if matches!(out.to_str(), Some("json" | "text")) {
+            bail!(
+                "`--out {}` would write a plan file named `{}`; for the output format use `--output {}`",
+                out.display(),
+                out.display(),
+                out.display()
+            );
+        }
+    }
+    let world = read_world(&args.world)?;
+    let request = args.request.load()?;
+    let opts = PlanOptions {
+        allow_public: args.allow_public,
+        allow_guardrail_change: args.allow_guardrail_change,
+        allow_deny_change: args.allow_deny_change,
+        accept_new_access: args.accept_new_access,
+    };
+    let plan = plan(&world, &request, &opts).context("cannot plan the request")?;
+    let verdict = Verdict::of(&plan);
+    let color = args.output == OutputFormat::Text && args.color.enabled();
+
+    if verdict == Verdict::Refused {
+        let report = match args.output {
+            OutputFormat::Json => {
+                serde_json::to_string_pretty(&render::plan::refusal_json(&plan))? + "\n"
+            }
+            OutputFormat::Text => render::plan::refusal_text(&plan, color),
+        };
+        print_stdout(&report)?;
+        return Ok(verdict.exit_code());
+    }
+
+    let json = serde_json::to_string_pretty(&plan).context("cannot serialize the plan")? + "\n";
+    // Write the file first: an error writing it must not follow a plan already printed.
+    if let Some(out) = &args.out {
+        write_atomically(out, json.as_bytes())
+            .with_context(|| format!("cannot write plan file `{}`", out.display()))?;
+    }
+    match args.output {
+        OutputFormat::Json => print_stdout(&json)?,
+        OutputFormat::Text => print_stdout(&render::plan::plan_text(&plan, color))?,
+    }
+    if let Some(out) = &args.out {
+        eprintln!("plan written to `{}`", out.display());
+    }
+    Ok(verdict.exit_code())
+}
+
+fn print_stdout(s: &str) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(s.as_bytes())?;
+    stdout.flush()?;
+    Ok(())
+}
+
+/// Writes `contents` to a temporary file in the same directory, then renames it over `path`, so
+/// `path` is either the old file or the complete new one, never a partial write.
+fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file name"))?;
+    let tmp = dir.join(format!(
+        ".{}.s3medic-tmp-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(contents)?;
+        f.sync_all()?;
+        drop(f);
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use s3medic::eval::Decision;
+    use s3medic::plan::{ManualStep, NewAccess, Proof, PLAN_FORMAT_VERSION};
+
+    fn plan_with(before: Decision, after: Decision, new_access: usize, accepted: bool) -> Plan {
+        Plan {
+            format_version: PLAN_FORMAT_VERSION,
+            tool_version: "0.0.0".into(),
+            request: serde_json::json!({"principal": "anonymous", "operation": "GetObject", "bucket": "b", "key": "k"}),
+            decision_before: before,
+            findings: Vec::new(),
+            changes: Vec::new(),
+            manual_steps: Vec::new(),
+            proof: Proof {
+                decision_after: after,
+                target_allowed: after.is_allowed(),
+                requests_checked: 12,
+                requests_evaluated: 12,
+                requests_skipped: 0,
+                new_access: (0..new_access)
+                    .map(|i| NewAccess {
+                        principal: format!("arn:aws:iam::111122223333:user/u{i}"),
+                        action: "s3:GetObject".into(),
+                        resource: "arn:aws:s3:::b/k".into(),
+                        source_arn: None,
+                    })
+                    .collect(),
+                accepted,
+            },
+            unknowns: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn already_allowed_is_nothing_to_change() {
+        let p = plan_with(Decision::Allowed, Decision::Allowed, 0, true);
+        assert_eq!(Verdict::of(&p), Verdict::NothingToChange);
+        assert_eq!(Verdict::of(&p).exit_code(), 0);
+    }
+
+    #[test]
+    fn denied_without_changes_needs_manual_steps() {
+        let mut p = plan_with(Decision::ImplicitDeny, Decision::ImplicitDeny, 0, true);
+        assert_eq!(Verdict::of(&p).exit_code(), 2);
+        p.manual_steps.push(ManualStep {
+            playbook: "scp-blocks".into(),
+            who: "the organization's management account".into(),
+            action: "allow s3:GetObject in the SCP".into(),
+            statement: None,
+        });
+        assert_eq!(Verdict::of(&p).exit_code(), 2);
+    }
+
+    #[test]
+    fn unaccepted_new_access_is_refused_and_accepted_is_not() {
+        let p = plan_with(Decision::ImplicitDeny, Decision::Allowed, 2, false);
+        assert_eq!(Verdict::of(&p), Verdict::Refused);
+        assert_eq!(Verdict::of(&p).exit_code(), 3);
+        let p = plan_with(Decision::ImplicitDeny, Decision::Allowed, 2, true);
+        assert_eq!(Verdict::of(&p).exit_code(), 2);
+    }
+
+    #[test]
+    fn refusal_report_lists_the_new_access() {
+        let p = plan_with(Decision::ImplicitDeny, Decision::Allowed, 2, false);
+        let t = render::plan::refusal_text(&p, false);
+        assert!(t.starts_with("REFUSED"), "{t}");
+        assert!(
+            t.contains("user/u0 s3:GetObject on arn:aws:s3:::b/k"),
+            "{t}"
+        );
+        assert!(t.contains("--accept-new-access"), "{t}");
+        let j = render::plan::refusal_json(&p);
+        assert_eq!(j["refused"], "new_access");
+        assert_eq!(j["new_access"].as_array().map(Vec::len), Some(2));
+        assert!(j.get("before_digest").is_none());
+    }
+
+    #[test]
+    fn atomic_write_replaces_and_leaves_no_temp_file() {
+        let dir = std::env::temp_dir().join(format!("s3medic-plan-unit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let p = dir.join("plan.json");
+        std::fs::write(&p, "old").expect("seed");
+        write_atomically(&p, b"{}\n").expect("write");
+        assert_eq!(std::fs::read_to_string(&p).expect("read"), "{}\n");
+        let leftovers: Vec<_> = std::fs::read_dir(&dir)
+            .expect("list")
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().contains("s3medic-tmp"))
+            .collect();
+        assert!(leftovers.is_empty());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
