@@ -10,11 +10,16 @@
 //! * `authorize/large_world` — the allowed request against the same World plus 1,000 other
 //!   buckets and 500 other IAM roles: cost must not grow with the size of the World.
 //!
+//! * `authorize/decide_*` — the same requests through `decide` (same rules, no statement
+//!   records in the trace), as the planner's no-new-access proof evaluates them.
+//!
+//! Each request needs two authorizations (s3:GetObject and kms:Decrypt).
+//!
 //! Run: `cargo bench --bench authorize -- --warm-up-time 1 --measurement-time 3`.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 
-use s3medic::eval::{authorize, Decision, Layer};
+use s3medic::eval::{authorize, decide, Decision, Layer};
 
 #[path = "fixtures/mod.rs"]
 mod fixtures;
@@ -46,6 +51,13 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("large_world", |b| {
         b.iter(|| authorize(black_box(&large), black_box(&allowed)).expect("authorize"))
+    });
+    // The same decisions without recording statements (what the planner's proof uses).
+    g.bench_function("decide_realistic_allowed", |b| {
+        b.iter(|| decide(black_box(&world), black_box(&allowed)).expect("decide"))
+    });
+    g.bench_function("decide_large_world", |b| {
+        b.iter(|| decide(black_box(&large), black_box(&allowed)).expect("decide"))
     });
     g.finish();
 }

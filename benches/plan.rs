@@ -10,8 +10,14 @@
 //! * `plan/denied_request` — `plan()` on that World and request.
 //! * `plan/prove_only` — `prove()` of a patched World granting the target (bucket policy
 //!   statement), against the original.
-//! * `plan/prove_1000_buckets` — the same proof in a World with 1,000 other buckets: the cost
-//!   must not depend on buckets the plan does not touch.
+//! * `plan/prove_1000_buckets_bucket_policy_change` — the proof of the bucket policy statement
+//!   alone in a World with 1,000 other buckets: the cost must not depend on buckets the plan does
+//!   not touch.
+//! * `plan/prove_1000_buckets_key_policy_change` — the same with the key policy statement too:
+//!   the other buckets' objects and default encryption use that key, so their GetObject /
+//!   PutObject are probed (linear in the objects the changed key protects).
+//! * `plan/world_clone_1000_buckets` — one clone of that World (what `plan()` pays to patch a
+//!   copy), for reference.
 //! * `plan/denied_request_1000_buckets` — `plan()` in that World.
 //!
 //! A counting global allocator records the peak heap use of one `plan()` and one `prove()` call;
@@ -254,8 +260,8 @@ fn denied_request() -> Request {
 }
 
 /// The World with a bucket policy statement granting exactly the target (s3:GetObject on the
-/// object) and a key policy statement granting its kms:Decrypt.
-fn patched(world: &World) -> World {
+/// object) and, when `key`, a key policy statement granting its kms:Decrypt.
+fn patched(world: &World, key: bool) -> World {
     let mut w = world.clone();
     let role = format!("arn:aws:iam::{ACCOUNT}:role/app-role-07");
     let b = w.bucket_mut(BUCKET).expect("bucket");
@@ -268,6 +274,10 @@ fn patched(world: &World) -> World {
         "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::{BUCKET}/team-3/obj-03.csv")}));
     b.policy =
         s3medic::world::Part::Known(s3medic::policy::parse_policy_value(&p).expect("policy"));
+    if !key {
+        w.reindex();
+        return w;
+    }
     let k = w.kms_keys.iter_mut().find(|k| k.arn == KEY1).expect("key");
     let mut kp = k.policy.known().expect("key policy").to_value();
     kp["Statement"]
@@ -284,6 +294,14 @@ fn patched(world: &World) -> World {
     w
 }
 
+fn p_changes_summary(world: &World, req: &Request, opts: &PlanOptions) -> Vec<String> {
+    let p = plan(world, req, opts).expect("plan");
+    p.changes
+        .iter()
+        .map(|c| format!("{:?} {:?}", c.action, c.target))
+        .collect()
+}
+
 fn bench(c: &mut Criterion) {
     let small = world(0);
     let large = world(1000);
@@ -293,8 +311,9 @@ fn bench(c: &mut Criterion) {
         .expect("authorize")
         .decision
         .is_allowed());
-    let small_after = patched(&small);
-    let large_after = patched(&large);
+    let small_after = patched(&small, true);
+    let large_after = patched(&large, true);
+    let large_after_bucket_only = patched(&large, false);
     assert!(authorize(&small_after, &req)
         .expect("authorize")
         .decision
@@ -306,6 +325,19 @@ fn bench(c: &mut Criterion) {
     let (large_proof, large_prove_peak) =
         peak_of(|| prove(&large, &large_after, &req, &opts).expect("prove"));
     assert_eq!(proof.new_access, large_proof.new_access);
+    let bucket_only = prove(&large, &large_after_bucket_only, &req, &opts).expect("prove");
+    eprintln!(
+        "plan bench: 1,000 buckets, bucket policy change only: {} checked, {} evaluated; \
+         with the key policy change: {} checked, {} evaluated",
+        bucket_only.requests_checked,
+        bucket_only.requests_evaluated,
+        large_proof.requests_checked,
+        large_proof.requests_evaluated,
+    );
+    eprintln!(
+        "plan bench: plan() changes: {:?}",
+        p_changes_summary(&small, &req, &opts)
+    );
     eprintln!(
         "plan bench: prove checked {} requests ({} evaluated, {} skipped), {} new access, \
          target allowed {}; plan(): {} changes, target allowed {}, {} checked; \
@@ -336,8 +368,22 @@ fn bench(c: &mut Criterion) {
     g.bench_function("prove_only", |b| {
         b.iter(|| prove(black_box(&small), black_box(&small_after), &req, &opts).expect("prove"))
     });
-    g.bench_function("prove_1000_buckets", |b| {
+    g.bench_function("prove_1000_buckets_bucket_policy_change", |b| {
+        b.iter(|| {
+            prove(
+                black_box(&large),
+                black_box(&large_after_bucket_only),
+                &req,
+                &opts,
+            )
+            .expect("prove")
+        })
+    });
+    g.bench_function("prove_1000_buckets_key_policy_change", |b| {
         b.iter(|| prove(black_box(&large), black_box(&large_after), &req, &opts).expect("prove"))
+    });
+    g.bench_function("world_clone_1000_buckets", |b| {
+        b.iter(|| black_box(&large).clone())
     });
     g.bench_function("denied_request_1000_buckets", |b| {
         b.iter(|| plan(black_box(&large), black_box(&req), &opts).expect("plan"))

@@ -394,7 +394,7 @@ fn resource_missing(
             ev.push(setting(
                 &auth.resource,
                 l.layer.title(),
-                l.note.clone().unwrap_or_default(),
+                l.note.as_deref().unwrap_or_default().to_string(),
             ));
         }
         let what = if acl_ignored.is_some()
@@ -425,7 +425,13 @@ fn resource_missing(
 
     // CloudFront through OAC.
     if cx.caller.kind == CallerKind::Service && cx.caller.service == Some(cloudfront::SERVICE) {
-        cloudfront::oac_missing(cx, i, auth, bucket, out);
+        if auth.action.eq_ignore_ascii_case("s3:GetObject") {
+            cloudfront::oac_missing(cx, i, auth, bucket, out);
+        } else {
+            // CloudFront only ever needs s3:GetObject; a list request means a viewer asked for
+            // `/` (or a "directory") and no default root object maps it to a key.
+            cloudfront::list_request(cx, i, auth, out);
+        }
         return;
     }
 

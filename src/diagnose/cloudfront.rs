@@ -120,6 +120,42 @@ pub(crate) fn oac_missing(
     }
 }
 
+/// A CloudFront request for something other than an object (a bucket listing): the viewer asked
+/// for `/` or a "directory" path, and the distribution has no default root object to map it to a
+/// key. The fix is the default root object, never a list grant to CloudFront.
+pub(crate) fn list_request(
+    cx: &Cx<'_>,
+    i: usize,
+    auth: &AuthorizationTrace<'_>,
+    out: &mut Vec<Finding>,
+) {
+    let bucket_name = split_s3_arn(&auth.resource)
+        .map(|(b, _)| b)
+        .unwrap_or(cx.request.bucket.as_str());
+    let dist = distribution(cx, bucket_name);
+    let mut evidence = Vec::new();
+    if let Some(d) = dist {
+        evidence.push(setting(
+            &d.arn,
+            "DefaultRootObject",
+            d.default_root_object.as_deref().unwrap_or("(none)"),
+        ));
+    }
+    evidence.push(setting("request", "action", auth.action.clone()));
+    out.push(Finding {
+        cause: Cause::CloudfrontDefaultRootObject,
+        authorization: i,
+        action: auth.action.clone(),
+        resource: auth.resource.clone(),
+        layer: Layer::ResourcePolicy,
+        explanation: format!(
+            "CloudFront asked bucket `{bucket_name}` for `{}`, which an origin access control grant rightly does not allow (it grants only s3:GetObject): a viewer requested `/` or a path without an object; set the distribution's DefaultRootObject (for example `index.html`) instead of granting CloudFront a listing",
+            auth.action
+        ),
+        evidence,
+    });
+}
+
 /// Informational: a CloudFront request for a key the bucket does not hold, from a distribution
 /// without a default root object (a request for `/` then maps to no object). Emitted only when
 /// the bucket's object listing is complete, so "does not hold" is known.

@@ -13,6 +13,8 @@ pub(crate) struct Cx<'w> {
     pub world: &'w World,
     pub request: &'w Request,
     pub caller: Caller<'w>,
+    /// `aws:EpochTime`, derived on first use (as in the authorizer).
+    epoch: std::cell::OnceCell<Option<String>>,
 }
 
 impl<'w> Cx<'w> {
@@ -21,6 +23,7 @@ impl<'w> Cx<'w> {
             world,
             request,
             caller: Caller::resolve(world, request),
+            epoch: std::cell::OnceCell::new(),
         }
     }
 
@@ -59,8 +62,16 @@ impl<'w> Cx<'w> {
     pub fn caller_arn(&self) -> String {
         let c = &self.caller;
         match c.kind {
-            CallerKind::RoleSession => c.principal_arn.clone().or(c.caller_arn.clone()),
-            _ => c.caller_arn.clone().or(c.principal_arn.clone()),
+            CallerKind::RoleSession => c
+                .principal_arn
+                .clone()
+                .or(c.caller_arn.clone())
+                .map(|a| a.into_owned()),
+            _ => c
+                .caller_arn
+                .clone()
+                .or(c.principal_arn.clone())
+                .map(|a| a.into_owned()),
         }
         .unwrap_or_else(|| "the caller".to_string())
     }
@@ -125,7 +136,7 @@ impl<'w> Cx<'w> {
             resource_org_id: None,
             region: bucket.map(|b| b.region.as_str()).unwrap_or(""),
             kms: None,
-            epoch_time: None,
+            epoch_time: &self.epoch,
             signature_age: None,
         }
     }

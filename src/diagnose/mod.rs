@@ -107,7 +107,7 @@ fn fallback(cx: &Cx<'_>, i: usize, auth: &AuthorizationTrace<'_>, out: &mut Vec<
     };
     let note = auth
         .layer(layer)
-        .and_then(|l| l.note.clone())
+        .and_then(|l| l.note.as_deref().map(String::from))
         .unwrap_or_else(|| format!("nothing in the {} allows it", layer.title()));
     out.push(Finding {
         cause,

@@ -21,7 +21,7 @@ pub(crate) fn refusals(
         if l.outcome != LayerOutcome::Deny {
             continue;
         }
-        let note = l.note.clone().unwrap_or_default();
+        let note = l.note.as_deref().unwrap_or_default().to_string();
         let push = |out: &mut Vec<Finding>, cause, explanation: String, evidence| {
             out.push(Finding {
                 cause,

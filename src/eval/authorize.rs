@@ -24,15 +24,33 @@ use crate::world::{
     World,
 };
 
-/// Decides `request` against `world`.
+/// Decides `request` against `world`, with the full trace (every relevant statement of every
+/// layer).
 pub fn authorize<'a>(world: &'a World, request: &'a Request) -> Result<Outcome<'a>, EvalError> {
+    evaluate(world, request, true)
+}
+
+/// Decides `request` against `world` by the same rules as [`authorize`], recording layers but no
+/// statements: for bulk evaluation (the planner's no-new-access proof), where only the decision,
+/// the status and the deciding layer matter.
+pub fn decide<'a>(world: &'a World, request: &'a Request) -> Result<Outcome<'a>, EvalError> {
+    evaluate(world, request, false)
+}
+
+fn evaluate<'a>(
+    world: &'a World,
+    request: &'a Request,
+    record: bool,
+) -> Result<Outcome<'a>, EvalError> {
     let bucket = world
         .bucket(&request.bucket)
         .ok_or_else(|| EvalError::UnknownBucket(request.bucket.clone()))?;
     let reqs = requirements(request, &world.partition)?;
-    let caller = Caller::resolve(world, request);
-    let epoch = epoch_time(request);
-    let now = now_epoch(request);
+    let mut caller = Caller::resolve(world, request);
+    let caller_unknowns = std::mem::take(&mut caller.unknowns);
+    let epoch = std::cell::OnceCell::new();
+    // The time matters only to presigned URLs (expiry, s3:signatureAge).
+    let now = request.presigned.as_ref().and_then(|_| now_epoch(request));
     let signature_age = match (&request.presigned, now) {
         (Some(p), Some(now)) => Some(((now - p.signed_at_epoch).max(0) * 1000).to_string()),
         _ => None,
@@ -41,26 +59,36 @@ pub fn authorize<'a>(world: &'a World, request: &'a Request) -> Result<Outcome<'
         world,
         request,
         caller: &caller,
-        epoch: epoch.as_deref(),
+        epoch: &epoch,
         now,
         signature_age: signature_age.as_deref(),
+        record,
     };
     let mut out = Collected {
-        unknowns: caller.unknowns.clone(),
+        unknowns: caller_unknowns,
         notes: Vec::new(),
     };
-    let mut auths: Vec<AuthorizationTrace<'a>> = Vec::new();
+    let mut auths: Vec<AuthorizationTrace<'a>> = Vec::with_capacity(reqs.len() + 2);
+    let mut kms_auths: Vec<AuthorizationTrace<'a>> = Vec::new();
     let mut refused_status = None;
-    for r in &reqs {
+    let first_reads_object = reqs
+        .first()
+        .is_some_and(|r| object_key(r).is_some() && r.action_lower.starts_with("s3:getobject"));
+    for r in reqs {
         let target = match (&r.role, &request.copy_source) {
             (RequirementRole::CopySource, Some(src)) => world
                 .bucket(&src.bucket)
                 .ok_or_else(|| EvalError::UnknownBucket(src.bucket.clone()))?,
             _ => bucket,
         };
-        let key = object_key(r);
-        let mut auth = env.s3(r, target, key, &mut out);
-        if r.role == RequirementRole::Primary && auth.decision != Decision::ExplicitDeny {
+        // KMS authorizations follow the S3 one they come from; evaluate them first so the
+        // requirement's strings can move into the S3 trace.
+        if let Some(key) = object_key(&r) {
+            env.kms_for(&r, target, key, &mut kms_auths, &mut out);
+        }
+        let primary = r.role == RequirementRole::Primary;
+        let mut auth = env.s3(r, target, &mut out);
+        if primary && auth.decision != Decision::ExplicitDeny {
             if let Some((layer, status)) = env.refusal(target, &mut out) {
                 auth.decision = Decision::ExplicitDeny;
                 auth.deciding_layer = Some(layer.layer);
@@ -69,15 +97,13 @@ pub fn authorize<'a>(world: &'a World, request: &'a Request) -> Result<Outcome<'
             }
         }
         auths.push(auth);
-        if let Some(key) = key {
-            env.kms_for(r, target, key, &mut auths, &mut out);
-        }
+        auths.append(&mut kms_auths);
     }
     let mut status = 200;
     let deciding = auths.iter().position(|a| !a.decision.is_allowed());
-    if deciding.is_none() {
-        if let Some(first) = auths.first_mut() {
-            status = env.existence(&reqs, bucket, first, &mut out);
+    if deciding.is_none() && first_reads_object {
+        if let (Some(first), Some(key)) = (auths.first_mut(), request.key.as_deref()) {
+            status = env.existence(key, bucket, first, &mut out);
         }
     }
     let deciding = auths
@@ -121,17 +147,6 @@ impl Collected {
     }
 }
 
-/// `aws:EpochTime` from `aws:CurrentTime` when only the latter is given.
-fn epoch_time(request: &Request) -> Option<String> {
-    if request.context_value("aws:epochtime").is_some() {
-        return None;
-    }
-    let now = request.context_value("aws:currenttime")?.first()?;
-    chrono::DateTime::parse_from_rfc3339(now)
-        .ok()
-        .map(|t| t.timestamp().to_string())
-}
-
 /// The time of the request in epoch seconds, from `aws:EpochTime` or `aws:CurrentTime`.
 fn now_epoch(request: &Request) -> Option<i64> {
     if let Some(e) = request
@@ -167,13 +182,31 @@ struct Bpa {
     restrict_public_buckets: bool,
 }
 
+impl Bpa {
+    /// The settings in effect, as a static note (no allocation per request).
+    fn describe(self) -> &'static str {
+        match (self.block_public_acls, self.ignore_public_acls, self.restrict_public_buckets) {
+            (true, true, true) => "in effect (bucket or account): BlockPublicAcls, IgnorePublicAcls, RestrictPublicBuckets",
+            (true, true, false) => "in effect (bucket or account): BlockPublicAcls, IgnorePublicAcls",
+            (true, false, true) => "in effect (bucket or account): BlockPublicAcls, RestrictPublicBuckets",
+            (false, true, true) => "in effect (bucket or account): IgnorePublicAcls, RestrictPublicBuckets",
+            (true, false, false) => "in effect (bucket or account): BlockPublicAcls",
+            (false, true, false) => "in effect (bucket or account): IgnorePublicAcls",
+            (false, false, true) => "in effect (bucket or account): RestrictPublicBuckets",
+            (false, false, false) => "none in effect",
+        }
+    }
+}
+
 struct Env<'e, 'a> {
     world: &'a World,
     request: &'a Request,
     caller: &'e Caller<'a>,
-    epoch: Option<&'e str>,
+    epoch: &'e std::cell::OnceCell<Option<String>>,
     now: Option<i64>,
     signature_age: Option<&'e str>,
+    /// Record statements in the trace.
+    record: bool,
 }
 
 impl<'e, 'a> Env<'e, 'a> {
@@ -264,18 +297,19 @@ impl<'e, 'a> Env<'e, 'a> {
     /// One S3 authorization.
     fn s3(
         &self,
-        r: &Requirement,
+        r: Requirement,
         bucket: &'a Bucket,
-        key: Option<&str>,
         out: &mut Collected,
     ) -> AuthorizationTrace<'a> {
+        let key = object_key(&r);
         let caller = self.caller;
         let probe = Probe {
             action_lower: &r.action_lower,
             resource: &r.resource_arn,
+            record: self.record,
         };
         let ctx = self.ctx(&bucket.account_id, &bucket.region, None);
-        let mut layers: Vec<LayerTrace<'a>> = Vec::new();
+        let mut layers: Vec<LayerTrace<'a>> = Vec::with_capacity(12);
 
         let gates = self.gates(&mut layers, probe, &ctx, &bucket.account_id, true, out);
 
@@ -365,10 +399,7 @@ impl<'e, 'a> Env<'e, 'a> {
                     LayerOutcome::Skipped
                 },
             );
-            l.note = Some(format!(
-                "in effect (bucket or account): BlockPublicAcls={} IgnorePublicAcls={} RestrictPublicBuckets={}",
-                bpa.block_public_acls, bpa.ignore_public_acls, bpa.restrict_public_buckets
-            ));
+            l.note = Some(bpa.describe().into());
             layers.push(l);
         }
 
@@ -400,7 +431,8 @@ impl<'e, 'a> Env<'e, 'a> {
             session,
             resource_blame: blame,
         };
-        finish(r, layers, gates, &sides)
+        drop(ctx);
+        finish(r.action, r.resource_arn, r.purpose, layers, gates, &sides)
     }
 
     /// The RCP, SCP and (for S3) VPC endpoint layers. Returns the gate that fails, if any.
@@ -706,14 +738,17 @@ impl<'e, 'a> Env<'e, 'a> {
             None => None,
         };
         trace.note = if best.is_some() {
-            Some(why)
+            Some(why.into())
         } else if ignored {
             Some("a public grant is ignored because IgnorePublicAcls is on".into())
         } else {
-            Some(format!(
-                "no grant of {} to the caller",
-                permission_name(perm)
-            ))
+            Some(match perm {
+                AclPermission::Read => "no grant of READ to the caller".into(),
+                AclPermission::Write => "no grant of WRITE to the caller".into(),
+                AclPermission::ReadAcp => "no grant of READ_ACP to the caller".into(),
+                AclPermission::WriteAcp => "no grant of WRITE_ACP to the caller".into(),
+                AclPermission::FullControl => "no grant of FULL_CONTROL to the caller".into(),
+            })
         };
         (trace, best, ignored)
     }
@@ -829,15 +864,12 @@ impl<'e, 'a> Env<'e, 'a> {
     /// 403 instead of 404 for a missing key without s3:ListBucket. Returns the status.
     fn existence(
         &self,
-        reqs: &[Requirement],
+        key: &str,
         bucket: &'a Bucket,
         first: &mut AuthorizationTrace<'a>,
         out: &mut Collected,
     ) -> u16 {
-        let Some(r) = reqs.first() else { return 200 };
-        let Some(key) = object_key(r) else { return 200 };
-        let reads = r.action_lower.starts_with("s3:getobject");
-        if !reads || !bucket.objects_complete || bucket.object(key).is_some() {
+        if !bucket.objects_complete || bucket.object(key).is_some() {
             return 200;
         }
         let list = Requirement {
@@ -851,7 +883,7 @@ impl<'e, 'a> Env<'e, 'a> {
             data: DataAccess::None,
             purpose: "decide 404 vs 403 for a missing key".into(),
         };
-        let check = self.s3(&list, bucket, None, out);
+        let check = self.s3(list, bucket, out);
         if check.decision.is_allowed() {
             first.layers.push(LayerTrace::new(Layer::Existence, LayerOutcome::Allow).with_note(
                 "the key does not exist; the caller has s3:ListBucket, so S3 answers 404 Not Found",
@@ -1104,9 +1136,10 @@ impl<'e, 'a> Env<'e, 'a> {
         let probe = Probe {
             action_lower: &action_lower,
             resource: &resource,
+            record: self.record,
         };
         let ctx = self.ctx(&key.account_id, &key.region, Some(&kms_keys));
-        let mut layers = Vec::new();
+        let mut layers = Vec::with_capacity(10);
         let gates = self.gates(&mut layers, probe, &ctx, &key.account_id, false, out);
 
         let mut kp_trace = LayerTrace::new(Layer::ResourcePolicy, LayerOutcome::NoMatch);
@@ -1151,11 +1184,14 @@ impl<'e, 'a> Env<'e, 'a> {
                     if to_caller && op && context_ok {
                         grant_allow = Some((Named::Direct, Layer::KmsGrant));
                         t.outcome = LayerOutcome::Allow;
-                        t.note = Some(format!(
-                            "grant `{}` allows {grant_op} to `{}`",
-                            g.grant_id.as_deref().unwrap_or("?"),
-                            g.grantee_principal
-                        ));
+                        t.note = Some(
+                            format!(
+                                "grant `{}` allows {grant_op} to `{}`",
+                                g.grant_id.as_deref().unwrap_or("?"),
+                                g.grantee_principal
+                            )
+                            .into(),
+                        );
                     }
                 }
                 layers.push(t);
@@ -1183,16 +1219,15 @@ impl<'e, 'a> Env<'e, 'a> {
             session,
             resource_blame: Layer::ResourcePolicy,
         };
-        let req = Requirement {
-            action: action.to_string(),
-            action_lower,
-            resource_arn: resource,
-            resource: crate::request::ResourceRef::Service,
-            role: RequirementRole::Extra,
-            data: DataAccess::None,
-            purpose: purpose.to_string(),
-        };
-        auths.push(finish(&req, layers, gates, &sides));
+        drop(ctx);
+        auths.push(finish(
+            action.to_string(),
+            resource,
+            purpose.to_string(),
+            layers,
+            gates,
+            &sides,
+        ));
     }
 
     /// The AWS managed `aws/s3` key when the World does not describe it: its key policy allows
@@ -1240,7 +1275,9 @@ impl<'e, 'a> Env<'e, 'a> {
 
 /// Applies AWS's order to the evaluated layers: explicit deny, gates, then the allow side.
 fn finish<'a>(
-    r: &Requirement,
+    action: String,
+    resource: String,
+    purpose: String,
     layers: Vec<LayerTrace<'a>>,
     gate: Option<Layer>,
     sides: &Sides,
@@ -1254,11 +1291,17 @@ fn finish<'a>(
         Layer::PermissionsBoundary,
         Layer::SessionPolicy,
     ];
-    let denied = DENY_ORDER.iter().copied().find(|l| {
-        layers
-            .iter()
-            .any(|t| t.layer == *l && t.matched(Effect::Deny).next().is_some())
-    });
+    // A layer's outcome is Deny exactly when one of its Deny statements matched.
+    let mut denied: Option<Layer> = None;
+    for t in &layers {
+        if t.outcome == LayerOutcome::Deny {
+            if let Some(rank) = DENY_ORDER.iter().position(|l| *l == t.layer) {
+                if denied.is_none_or(|d| DENY_ORDER.iter().position(|l| *l == d) > Some(rank)) {
+                    denied = Some(t.layer);
+                }
+            }
+        }
+    }
     let (decision, layer) = if let Some(l) = denied {
         (Decision::ExplicitDeny, l)
     } else if let Some(g) = gate {
@@ -1267,9 +1310,9 @@ fn finish<'a>(
         combine(sides)
     };
     AuthorizationTrace {
-        action: r.action.clone(),
-        resource: r.resource_arn.clone(),
-        purpose: r.purpose.clone(),
+        action,
+        resource,
+        purpose,
         decision,
         deciding_layer: Some(layer),
         layers,

@@ -2,6 +2,8 @@
 //! identity policies, permissions boundary and session policy apply to it, its tags and ids, and
 //! the principal strings a `Principal` element may name it by.
 
+use std::borrow::Cow;
+
 use crate::eval::trace::PolicyRef;
 use crate::policy::{Policy, PrincipalClause, PrincipalSet};
 use crate::request::{PrincipalRef, Request};
@@ -69,9 +71,11 @@ pub struct Caller<'a> {
     /// The account record, when the World holds it.
     pub account_record: Option<&'a Account>,
     /// `aws:PrincipalArn`: the user ARN, the role ARN (for a session), the root ARN.
-    pub principal_arn: Option<String>,
+    pub principal_arn: Option<Cow<'a, str>>,
     /// The ARN the request is signed as (session ARN for role sessions).
-    pub caller_arn: Option<String>,
+    pub caller_arn: Option<Cow<'a, str>>,
+    /// `arn:PARTITION:iam::ACCOUNT:root` of the caller's account (precomputed for matching).
+    pub root_arn: Option<String>,
     pub userid: Option<String>,
     pub username: Option<&'a str>,
     pub service: Option<&'a str>,
@@ -95,6 +99,7 @@ impl<'a> Caller<'a> {
             account_record: None,
             principal_arn: None,
             caller_arn: None,
+            root_arn: None,
             userid: None,
             username: None,
             service: None,
@@ -123,16 +128,16 @@ impl<'a> Caller<'a> {
                 c.kind = CallerKind::Root;
                 c.set_account(world, account);
                 let arn = format!("arn:{partition}:iam::{account}:root");
-                c.principal_arn = Some(arn.clone());
-                c.caller_arn = Some(arn);
+                c.principal_arn = Some(Cow::Owned(arn.clone()));
+                c.caller_arn = Some(Cow::Owned(arn));
                 c.userid = Some(account.clone());
             }
             PrincipalRef::User {
                 account, name, arn, ..
             } if account == "cloudfront" => {
                 c.kind = CallerKind::OriginAccessIdentity;
-                c.caller_arn = Some(arn.clone());
-                c.principal_arn = Some(arn.clone());
+                c.caller_arn = Some(Cow::Borrowed(arn.as_str()));
+                c.principal_arn = Some(Cow::Borrowed(arn.as_str()));
                 let id = name.rsplit(' ').next().unwrap_or_default();
                 if let Part::Known(cf) = &world.cloudfront {
                     c.canonical_id = cf
@@ -147,17 +152,17 @@ impl<'a> Caller<'a> {
             } => {
                 c.kind = CallerKind::User;
                 c.set_account(world, account);
-                c.principal_arn = Some(arn.clone());
-                c.caller_arn = Some(arn.clone());
+                c.principal_arn = Some(Cow::Borrowed(arn.as_str()));
+                c.caller_arn = Some(Cow::Borrowed(arn.as_str()));
                 c.username = Some(name.as_str());
                 c.resolve_user(name, arn);
             }
             PrincipalRef::Role { account, name, .. } => {
                 c.kind = CallerKind::RoleSession;
                 c.set_account(world, account);
-                c.caller_arn = Some(format!(
+                c.caller_arn = Some(Cow::Owned(format!(
                     "arn:{partition}:sts::{account}:assumed-role/{name}/s3medic"
-                ));
+                )));
                 c.resolve_role(world, account, name, "s3medic", request);
             }
             PrincipalRef::AssumedRole {
@@ -168,14 +173,14 @@ impl<'a> Caller<'a> {
             } => {
                 c.kind = CallerKind::RoleSession;
                 c.set_account(world, account);
-                c.caller_arn = Some(arn.clone());
+                c.caller_arn = Some(Cow::Borrowed(arn.as_str()));
                 c.resolve_role(world, account, role_name, session_name, request);
             }
             PrincipalRef::FederatedUser { account, name, arn } => {
                 c.kind = CallerKind::FederatedUser;
                 c.set_account(world, account);
-                c.principal_arn = Some(arn.clone());
-                c.caller_arn = Some(arn.clone());
+                c.principal_arn = Some(Cow::Borrowed(arn.as_str()));
+                c.caller_arn = Some(Cow::Borrowed(arn.as_str()));
                 c.userid = Some(format!("{account}:{name}"));
                 c.session_policy = request.session_policy.as_ref();
                 c.unknowns.push(format!(
@@ -192,6 +197,7 @@ impl<'a> Caller<'a> {
 
     fn set_account(&mut self, world: &'a World, account: &'a str) {
         self.account = Some(account);
+        self.root_arn = Some(format!("arn:{}:iam::{account}:root", world.partition));
         self.account_record = world.account(account);
         if let Some(acct) = self.account_record {
             self.canonical_id = acct.canonical_user_id.as_deref();
@@ -283,19 +289,23 @@ impl<'a> Caller<'a> {
         let partition = world.partition.as_str();
         self.session_policy = request.session_policy.as_ref();
         let Some(iam) = self.iam(&format!("role `{name}`")) else {
-            self.principal_arn = Some(format!("arn:{partition}:iam::{account}:role/{name}"));
+            self.principal_arn = Some(Cow::Owned(format!(
+                "arn:{partition}:iam::{account}:role/{name}"
+            )));
             self.userid = Some(format!("UNKNOWNROLEID:{session}"));
             return;
         };
         let Some(role) = iam.role_by_name(name) else {
-            self.principal_arn = Some(format!("arn:{partition}:iam::{account}:role/{name}"));
+            self.principal_arn = Some(Cow::Owned(format!(
+                "arn:{partition}:iam::{account}:role/{name}"
+            )));
             self.userid = Some(format!("UNKNOWNROLEID:{session}"));
             self.unknowns.push(format!(
                 "role `{name}` is not in the IAM data of account `{account}`: its identity policies are unknown"
             ));
             return;
         };
-        self.principal_arn = Some(role.arn.clone());
+        self.principal_arn = Some(Cow::Borrowed(role.arn.as_str()));
         self.userid = Some(format!(
             "{}:{session}",
             role.role_id.as_deref().unwrap_or("UNKNOWNROLEID")
@@ -408,17 +418,10 @@ impl<'a> Caller<'a> {
     }
 
     fn is_account_string(&self, a: &str) -> bool {
-        let Some(acct) = self.account else {
-            return false;
-        };
-        if a == acct {
-            return true;
+        match self.account {
+            Some(acct) => a == acct || self.root_arn.as_deref() == Some(a),
+            None => false,
         }
-        // arn:PARTITION:iam::ACCT:root
-        a.strip_prefix("arn:")
-            .and_then(|r| r.split_once(":iam::"))
-            .and_then(|(_, r)| r.strip_suffix(":root"))
-            == Some(acct)
     }
 
     /// Whether a statement's Principal / NotPrincipal element covers the caller, and how.

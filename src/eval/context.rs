@@ -25,8 +25,8 @@ pub struct EvalContext<'a> {
     pub region: &'a str,
     /// Set for KMS authorizations.
     pub kms: Option<&'a KmsKeys>,
-    /// `aws:EpochTime`, derived from `aws:CurrentTime` when the request gives only that.
-    pub epoch_time: Option<&'a str>,
+    /// `aws:EpochTime`, derived from `aws:CurrentTime` on first use (most policies never ask).
+    pub epoch_time: &'a std::cell::OnceCell<Option<String>>,
     /// `s3:signatureAge` (milliseconds) of a presigned request, when the time is known.
     pub signature_age: Option<&'a str>,
 }
@@ -67,7 +67,11 @@ impl<'a> EvalContext<'a> {
             "aws:resourceorgid" => self.resource_org_id.and_then(one),
             "aws:requestedregion" => one(self.region),
             "aws:securetransport" => one(TRUE),
-            "aws:epochtime" => self.epoch_time.and_then(one),
+            "aws:epochtime" => self
+                .epoch_time
+                .get_or_init(|| derive_epoch_time(self.request))
+                .as_deref()
+                .map(ContextValue::One),
             "aws:sourcevpce" => self.request.vpc_endpoint.as_deref().and_then(one),
             "aws:sourcevpc" => c.source_vpc.and_then(one),
             "aws:viaawsservice" => one(if self.kms.is_some() { TRUE } else { FALSE }),
@@ -97,6 +101,15 @@ impl<'a> EvalContext<'a> {
             _ => None,
         }
     }
+}
+
+/// `aws:EpochTime` from `aws:CurrentTime` (the request gives no `aws:EpochTime` of its own, or
+/// the context look-up would have returned it first).
+fn derive_epoch_time(request: &Request) -> Option<String> {
+    let now = request.context_value("aws:currenttime")?.first()?;
+    chrono::DateTime::parse_from_rfc3339(now)
+        .ok()
+        .map(|t| t.timestamp().to_string())
 }
 
 fn query<'a>(request: &'a Request, name: &str) -> Option<ContextValue<'a>> {

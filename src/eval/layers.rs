@@ -12,6 +12,9 @@ use crate::world::OrgLevel;
 pub struct Probe<'p> {
     pub action_lower: &'p str,
     pub resource: &'p str,
+    /// Record every relevant statement in the trace (`false`: decision only, no allocation
+    /// per statement).
+    pub record: bool,
 }
 
 /// What a layer's policies said.
@@ -76,6 +79,9 @@ pub fn eval_policies<'a>(
                     }
                 },
             };
+            if !probe.record {
+                continue;
+            }
             trace.statements.push(StatementTrace {
                 policy: label,
                 sid: st.sid.as_deref(),
@@ -171,12 +177,18 @@ pub fn eval_org_levels<'a>(
     trace.outcome = if result.deny {
         LayerOutcome::Deny
     } else if let Some(i) = result.missing_level {
-        trace.note = levels.get(i).map(|l| {
-            format!(
-                "no policy attached at level `{}` allows this action",
-                l.target
-            )
-        });
+        if let Some(l) = levels.get(i) {
+            trace.note = Some(
+                format!(
+                    "no policy attached at level `{}` allows this action",
+                    l.target
+                )
+                .into(),
+            );
+            trace.reason = Some(crate::eval::trace::Reason::OrgLevelWithoutAllow {
+                target: l.target.clone(),
+            });
+        }
         LayerOutcome::NoMatch
     } else {
         LayerOutcome::Allow

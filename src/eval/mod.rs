@@ -9,7 +9,7 @@ pub mod layers;
 pub mod public;
 pub mod trace;
 
-pub use authorize::authorize;
+pub use authorize::{authorize, decide};
 pub use trace::{
     AclGrantee, AuthorizationTrace, Decision, Layer, LayerOutcome, LayerTrace, Outcome, PolicyRef,
     Reason, StatementResult, StatementTrace, DECISION_FORMAT_VERSION,

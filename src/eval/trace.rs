@@ -4,6 +4,7 @@
 
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::fmt;
 
 use crate::policy::Effect;
@@ -314,8 +315,9 @@ pub enum AclGrantee {
 pub struct LayerTrace<'a> {
     pub layer: Layer,
     pub outcome: LayerOutcome,
+    /// For a person; static text where possible, so a trace allocates little.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
+    pub note: Option<Cow<'static, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<Reason>,
     pub statements: Vec<StatementTrace<'a>>,
@@ -337,7 +339,7 @@ impl<'a> LayerTrace<'a> {
         self
     }
 
-    pub fn with_note(mut self, note: impl Into<String>) -> Self {
+    pub fn with_note(mut self, note: impl Into<Cow<'static, str>>) -> Self {
         self.note = Some(note.into());
         self
     }

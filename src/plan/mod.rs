@@ -20,7 +20,7 @@ pub use change::{
 pub use prove::{NewAccess, Proof};
 
 use crate::diagnose::{diagnose, Finding};
-use crate::eval::{authorize, Decision, EvalError};
+use crate::eval::{authorize, decide, Decision, EvalError};
 use crate::request::Request;
 use crate::world::World;
 
@@ -91,10 +91,11 @@ pub fn plan(world: &World, request: &Request, opts: &PlanOptions) -> Result<Plan
     let before = authorize(world, request)?;
     let decision_before = before.decision;
     let unknowns = before.unknowns.clone();
+    drop(before);
     let mut findings: Vec<Finding> = Vec::new();
     let mut manual: Vec<ManualStep> = Vec::new();
-    // Each touched target with the playbooks and summaries that edited it.
-    let mut touched: Vec<(Target, Vec<String>, Vec<String>)> = Vec::new();
+    // The findings whose fixes edited the World, in the order they were applied.
+    let mut applied: Vec<Finding> = Vec::new();
     let mut patched = world.clone();
 
     for _ in 0..MAX_ROUNDS {
@@ -109,20 +110,13 @@ pub fn plan(world: &World, request: &Request, opts: &PlanOptions) -> Result<Plan
             if !findings.iter().any(|g| same_cause(g, f)) {
                 findings.push(f.clone());
             }
+            if applied.iter().any(|g| same_cause(g, f)) {
+                // Already fixed once; what remains is for the other findings (or is manual).
+                continue;
+            }
             let fix = synth::fix(&mut patched, request, f, opts)?;
-            for (t, summary) in fix.touched {
-                let id = f.cause.id().to_string();
-                match touched.iter_mut().find(|(x, _, _)| *x == t) {
-                    Some((_, ids, sums)) => {
-                        if !ids.contains(&id) {
-                            ids.push(id);
-                        }
-                        if !sums.contains(&summary) {
-                            sums.push(summary);
-                        }
-                    }
-                    None => touched.push((t, vec![id], vec![summary])),
-                }
+            if !fix.touched.is_empty() {
+                applied.push(f.clone());
                 progressed = true;
             }
             for m in fix.manual {
@@ -135,6 +129,36 @@ pub fn plan(world: &World, request: &Request, opts: &PlanOptions) -> Result<Plan
             break;
         }
     }
+
+    // Minimality: a fix stays only if the request is not allowed without it. Fixes are replayed
+    // from the original World (a fix may span several documents that belong together, such as
+    // moving ACL grants before enforcing bucket ownership), so dropping one never half-undoes
+    // another.
+    if decide(&patched, request)?.decision.is_allowed() {
+        let mut k = applied.len();
+        while k > 0 {
+            k -= 1;
+            if applied
+                .get(k)
+                .is_some_and(|f| PREREQUISITES.contains(&f.cause))
+            {
+                continue;
+            }
+            let without: Vec<&Finding> = applied
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != k)
+                .map(|(_, f)| f)
+                .collect();
+            let (candidate, _) = replay(world, request, &without, opts)?;
+            if decide(&candidate, request)?.decision.is_allowed() {
+                let dropped = applied.remove(k);
+                findings.retain(|g| !same_cause(g, &dropped));
+            }
+        }
+    }
+    let applied: Vec<&Finding> = applied.iter().collect();
+    let (patched, touched) = replay(world, request, &applied, opts)?;
 
     let changes = changes_between(world, &patched, &touched);
     let proof = prove::prove(world, &patched, request, opts)?;
@@ -149,6 +173,43 @@ pub fn plan(world: &World, request: &Request, opts: &PlanOptions) -> Result<Plan
         proof,
         unknowns,
     })
+}
+
+/// Fixes the authorizer cannot observe but AWS needs, never dropped by minimization: without an
+/// origin access control, CloudFront reaches the bucket unsigned (anonymously), whatever the
+/// bucket policy grants `cloudfront.amazonaws.com`.
+const PREREQUISITES: &[crate::diagnose::Cause] = &[crate::diagnose::Cause::CloudfrontNoOac];
+
+/// Each touched target with the playbooks and summaries that edited it.
+type Touched = Vec<(Target, Vec<String>, Vec<String>)>;
+
+/// Applies the fixes of `fixes` to a copy of `world`, in order.
+fn replay(
+    world: &World,
+    request: &Request,
+    fixes: &[&Finding],
+    opts: &PlanOptions,
+) -> Result<(World, Touched), PlanError> {
+    let mut patched = world.clone();
+    let mut touched: Touched = Vec::new();
+    for f in fixes {
+        let fix = synth::fix(&mut patched, request, f, opts)?;
+        for (t, summary) in fix.touched {
+            let id = f.cause.id().to_string();
+            match touched.iter_mut().find(|(x, _, _)| *x == t) {
+                Some((_, ids, sums)) => {
+                    if !ids.contains(&id) {
+                        ids.push(id);
+                    }
+                    if !sums.contains(&summary) {
+                        sums.push(summary);
+                    }
+                }
+                None => touched.push((t, vec![id], vec![summary])),
+            }
+        }
+    }
+    Ok((patched, touched))
 }
 
 fn same_cause(a: &Finding, b: &Finding) -> bool {

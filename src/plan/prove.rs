@@ -37,6 +37,12 @@
 //! probe, so it is excluded with it. The same principal doing anything else (another action, or
 //! the same action on another key) is new access.
 //!
+//! One widening: when the target is `cloudfront.amazonaws.com` acting for a distribution
+//! (`aws:SourceArn`), the distribution serves its whole origin, so its primary action (s3:GetObject)
+//! on every object under the origin path of each of its origins on the target bucket is the
+//! target too (the documented OAC grant is `bucket/ORIGIN_PATH/*`). Other distributions, other
+//! actions and other buckets stay new access.
+//!
 //! # Cost
 //!
 //! Linear in principals × actions × probed resources. Each probe is decided on the patched World
@@ -47,10 +53,12 @@ use std::collections::HashSet;
 
 use serde::Serialize;
 
+use crate::eval::caller::Caller;
 use crate::eval::Decision;
 use crate::plan::{PlanError, PlanOptions};
+use crate::policy::{Policy, Statement};
 use crate::request::{requirements, PrincipalRef, Request, Target};
-use crate::world::{Account, Bucket, Part, SseAlgorithm, World};
+use crate::world::{Account, Bucket, KmsKey, Part, SseAlgorithm, World};
 
 /// Bucket-level actions probed on every probed bucket.
 pub const BUCKET_ACTIONS: &[&str] = &[
@@ -145,7 +153,7 @@ pub fn prove(
     opts: &PlanOptions,
 ) -> Result<Proof, PlanError> {
     let decision_after = crate::eval::authorize(after, request)?.decision;
-    let target = TargetSet::new(request, &after.partition);
+    let target = TargetSet::new(after, request);
     let diff = Diff::between(before, after);
     let probes = Probes::new(before, after, request, &diff);
 
@@ -153,11 +161,11 @@ pub fn prove(
     let mut checked = 0usize;
     let mut evaluated = 0usize;
     let mut skipped = 0usize;
-    probes.for_each(|req, relevant| {
-        if !relevant {
+    probes.for_each(false, |req| {
+        let Some(req) = req else {
             checked += 1;
             return;
-        }
+        };
         evaluated += 1;
         match flips(before, after, req) {
             Some(true) => {
@@ -207,13 +215,14 @@ pub fn enumerate_requests(before: &World, after: &World, request: &Request) -> V
     let diff = Diff::between(before, after);
     let probes = Probes::new(before, after, request, &diff);
     let mut out = Vec::with_capacity(probes.len_hint());
-    probes.for_each(|r, _| out.push(r.clone()));
+    probes.for_each(true, |r| out.extend(r.cloned()));
     out
 }
 
-/// Whether `candidate` (a probe) is one of the requests the plan for `target` exists to allow.
-pub fn is_target(target: &Request, candidate: &Request, partition: &str) -> bool {
-    TargetSet::new(target, partition).contains(candidate)
+/// Whether `candidate` (a probe) is one of the requests the plan for `target` exists to allow,
+/// in the patched World `after` (see the module documentation).
+pub fn is_target(after: &World, target: &Request, candidate: &Request) -> bool {
+    TargetSet::new(after, target).contains(candidate)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -224,21 +233,51 @@ struct TargetSet {
     principal: String,
     partition: String,
     pairs: Vec<(String, String)>,
+    /// A CloudFront distribution's target: (primary action, object ARN prefix) of every origin
+    /// of that distribution on the target bucket.
+    origins: Vec<(String, String)>,
 }
 
 impl TargetSet {
-    fn new(request: &Request, partition: &str) -> TargetSet {
-        let pairs = requirements(request, partition)
-            .map(|reqs| {
-                reqs.into_iter()
-                    .map(|r| (r.action_lower, r.resource_arn))
-                    .collect()
-            })
-            .unwrap_or_default();
+    fn new(after: &World, request: &Request) -> TargetSet {
+        let partition = after.partition.as_str();
+        let reqs = requirements(request, partition).unwrap_or_default();
+        let mut origins = Vec::new();
+        let primary = reqs.first().filter(|r| {
+            matches!(r.resource, crate::request::ResourceRef::Object { .. })
+                && r.role == crate::request::RequirementRole::Primary
+        });
+        let cloudfront = matches!(
+            &request.principal,
+            PrincipalRef::Service { name } if name == "cloudfront.amazonaws.com"
+        );
+        if let (Some(primary), true, Some(src)) = (primary, cloudfront, source_arn(request)) {
+            for d in after.distributions_for_bucket(&request.bucket) {
+                if d.arn != src {
+                    continue;
+                }
+                for o in &d.origins {
+                    if o.bucket.as_deref() != Some(request.bucket.as_str()) {
+                        continue;
+                    }
+                    let path = o.origin_path.as_deref().unwrap_or("").trim_matches('/');
+                    let prefix = if path.is_empty() {
+                        format!("arn:{partition}:s3:::{}/", request.bucket)
+                    } else {
+                        format!("arn:{partition}:s3:::{}/{path}/", request.bucket)
+                    };
+                    origins.push((primary.action_lower.clone(), prefix));
+                }
+            }
+        }
         TargetSet {
             principal: principal_key(request),
             partition: partition.to_string(),
-            pairs,
+            pairs: reqs
+                .into_iter()
+                .map(|r| (r.action_lower, r.resource_arn))
+                .collect(),
+            origins,
         }
     }
 
@@ -251,9 +290,14 @@ impl TargetSet {
         }
         let action = probe.target.name();
         let arn = probe_arn(probe, &self.partition);
-        self.pairs
+        let object = probe.key.is_some();
+        (self
+            .pairs
             .iter()
             .any(|(a, r)| a.eq_ignore_ascii_case(action) && *r == arn)
+            || self.origins.iter().any(|(a, prefix)| {
+                object && a.eq_ignore_ascii_case(action) && arn.starts_with(prefix.as_str())
+            }))
             && principal_key(probe) == self.principal
     }
 }
@@ -315,9 +359,71 @@ struct Diff {
     accounts_identity: HashSet<String>,
     /// Accounts whose account-level Block Public Access differs.
     accounts_bpa: HashSet<String>,
+    /// Buckets where a difference reaches every request.
     buckets: HashSet<String>,
+    /// Buckets whose bucket policy alone differs (same version, same publicness): the
+    /// statements that differ; only principals they name are reached.
+    bucket_policies: Vec<(String, Vec<Statement>)>,
+    /// KMS keys that differ in any way.
     kms_keys: HashSet<String>,
+    /// Some KMS key differs beyond its policy statements: every data access may be reached.
+    kms_all: bool,
+    /// The differing statements of the key policies that differ alone.
+    kms_statements: Vec<Statement>,
     cloudfront: bool,
+}
+
+/// The statements of `a` not in `b` and of `b` not in `a`; `None` when the policies differ in
+/// something else (version, readability) that reaches every statement.
+fn statement_diff(b: &Part<Policy>, a: &Part<Policy>) -> Option<Vec<Statement>> {
+    let empty: &[Statement] = &[];
+    let (bs, as_) = match (b, a) {
+        (Part::Known(b), Part::Known(a)) if b.version != a.version => return None,
+        (Part::Known(b), Part::Known(a)) => (b.statements.as_slice(), a.statements.as_slice()),
+        (Part::Known(b), Part::Absent) => (b.statements.as_slice(), empty),
+        (Part::Absent, Part::Known(a)) => (empty, a.statements.as_slice()),
+        (Part::Absent, Part::Absent) => (empty, empty),
+        _ => return None,
+    };
+    let mut out: Vec<Statement> = Vec::new();
+    for st in as_.iter().filter(|s| !bs.contains(s)) {
+        out.push(st.clone());
+    }
+    for st in bs.iter().filter(|s| !as_.contains(s)) {
+        out.push(st.clone());
+    }
+    Some(out)
+}
+
+fn is_public(p: &Part<Policy>) -> bool {
+    matches!(p, Part::Known(p) if crate::eval::public::policy_is_public(p))
+}
+
+/// `b` and `a` differ only in their bucket policy.
+fn only_policy_differs(b: &Bucket, a: &Bucket) -> bool {
+    b.name == a.name
+        && b.account_id == a.account_id
+        && b.region == a.region
+        && b.public_access_block == a.public_access_block
+        && b.ownership == a.ownership
+        && b.acl == a.acl
+        && b.encryption == a.encryption
+        && b.request_payment == a.request_payment
+        && b.website == a.website
+        && b.objects == a.objects
+        && b.objects_complete == a.objects_complete
+}
+
+/// `b` and `a` differ only in their key policy.
+fn only_key_policy_differs(b: &KmsKey, a: &KmsKey) -> bool {
+    b.key_id == a.key_id
+        && b.account_id == a.account_id
+        && b.region == a.region
+        && b.aws_managed == a.aws_managed
+        && b.enabled == a.enabled
+        && b.key_state == a.key_state
+        && b.aliases == a.aliases
+        && b.grants == a.grants
 }
 
 impl Diff {
@@ -354,8 +460,20 @@ impl Diff {
             };
             match b {
                 Some(b) if b == a => {}
-                Some(_) => {
-                    d.buckets.insert(a.name.clone());
+                Some(b) => {
+                    // A policy change reaches only the principals its differing statements
+                    // name, unless it changes whether the policy is public (Block Public
+                    // Access then discards or keeps every statement's grants to outsiders).
+                    let stmts = (only_policy_differs(b, a)
+                        && is_public(&b.policy) == is_public(&a.policy))
+                    .then(|| statement_diff(&b.policy, &a.policy))
+                    .flatten();
+                    match stmts {
+                        Some(st) => d.bucket_policies.push((a.name.clone(), st)),
+                        None => {
+                            d.buckets.insert(a.name.clone());
+                        }
+                    }
                 }
                 None => {
                     d.global = true;
@@ -370,8 +488,15 @@ impl Diff {
             };
             match b {
                 Some(b) if b == a => {}
-                Some(_) => {
+                Some(b) => {
                     d.kms_keys.insert(a.arn.clone());
+                    let stmts = only_key_policy_differs(b, a)
+                        .then(|| statement_diff(&b.policy, &a.policy))
+                        .flatten();
+                    match stmts {
+                        Some(st) => d.kms_statements.extend(st),
+                        None => d.kms_all = true,
+                    }
                 }
                 None => {
                     d.global = true;
@@ -466,6 +591,11 @@ impl Diff {
     fn reaches_bucket(&self, bucket: &Bucket) -> bool {
         self.buckets.contains(&bucket.name) || self.accounts_bpa.contains(&bucket.account_id)
     }
+
+    /// Whether some difference reaches some request on this bucket (it is probed in full).
+    fn touches_bucket(&self, bucket: &Bucket) -> bool {
+        self.reaches_bucket(bucket) || self.bucket_policies.iter().any(|(b, _)| *b == bucket.name)
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -478,6 +608,10 @@ struct Principal {
     context: Vec<(String, Vec<String>)>,
     /// Some difference reaches every request it makes.
     reached: bool,
+    /// Per `Diff::bucket_policies` entry: a differing statement names this principal.
+    named_by_bucket_policy: Vec<bool>,
+    /// A differing key policy statement names it (or a key differs beyond its policy).
+    reached_by_kms: bool,
 }
 
 /// One probed resource and the actions probed on it.
@@ -485,16 +619,16 @@ struct Resource {
     bucket: String,
     key: Option<String>,
     actions: &'static [&'static str],
-    /// Some difference reaches every request on it (else only the data actions when KMS keys
-    /// differ, or the principals some difference reaches).
+    /// Some difference reaches every request on it.
     reached: bool,
+    /// The bucket policy alone differs: index into `Diff::bucket_policies` (and the masks).
+    policy: Option<usize>,
 }
 
 struct Probes {
     principals: Vec<Principal>,
     resources: Vec<Resource>,
     /// Some KMS key differs: data actions (which use KMS) are reached.
-    kms_changed: bool,
     global: bool,
     vpc_endpoint: Option<String>,
     environment: Vec<(String, Vec<String>)>,
@@ -512,7 +646,8 @@ impl Probes {
             }
             seen
         };
-        let principals = principals(before, after, &buckets, diff);
+        let mut principals = principals(before, after, &buckets, diff);
+        name_principals(after, &mut principals, diff);
         let environment = request
             .context
             .iter()
@@ -522,7 +657,6 @@ impl Probes {
         Probes {
             principals,
             resources,
-            kms_changed: !diff.kms_keys.is_empty(),
             global: diff.global,
             vpc_endpoint: request.vpc_endpoint.clone(),
             environment,
@@ -538,9 +672,10 @@ impl Probes {
                 .sum::<usize>()
     }
 
-    /// Calls `f` with every probe request and whether some difference between the Worlds can
-    /// reach it. One scratch request is reused: no allocation per probe beyond the action and key.
-    fn for_each(&self, mut f: impl FnMut(&Request, bool)) {
+    /// Calls `f` once per probe: with the request when some difference between the Worlds can
+    /// reach it (or `all`), else with `None` (the probe is not built). One scratch request is
+    /// reused: no allocation per probe.
+    fn for_each(&self, all: bool, mut f: impl FnMut(Option<&Request>)) {
         let mut req = Request {
             principal: PrincipalRef::Anonymous,
             session_policy: None,
@@ -565,21 +700,34 @@ impl Probes {
                 req.context.push((k.clone(), v.clone()));
             }
             for r in &self.resources {
+                let whole = self.global
+                    || p.reached
+                    || r.reached
+                    || r.policy.is_some_and(|j| p.named_by_bucket_policy[j]);
+                if !whole && !all && !p.reached_by_kms {
+                    // Nothing can reach any of these probes: count them without building them.
+                    for _ in r.actions {
+                        f(None);
+                    }
+                    continue;
+                }
                 if req.bucket != r.bucket {
                     req.bucket.clone_from(&r.bucket);
                 }
                 req.key.clone_from(&r.key);
                 for &action in r.actions {
+                    let relevant = whole
+                        || (p.reached_by_kms
+                            && (READ_ACTIONS.contains(&action) || WRITE_ACTIONS.contains(&action)));
+                    if !relevant && !all {
+                        f(None);
+                        continue;
+                    }
                     if let Target::Action(a) = &mut req.target {
                         a.clear();
                         a.push_str(action);
                     }
-                    let relevant = self.global
-                        || p.reached
-                        || r.reached
-                        || (self.kms_changed
-                            && (READ_ACTIONS.contains(&action) || WRITE_ACTIONS.contains(&action)));
-                    f(&req, relevant);
+                    f(Some(&req));
                 }
             }
         }
@@ -601,7 +749,7 @@ fn resources(before: &World, after: &World, request: &Request, diff: &Diff) -> V
         add(after, &src.bucket, &mut full);
     }
     for b in &after.buckets {
-        if diff.global || diff.reaches_bucket(b) {
+        if diff.global || diff.touches_bucket(b) {
             add(after, &b.name, &mut full);
         }
     }
@@ -609,11 +757,13 @@ fn resources(before: &World, after: &World, request: &Request, diff: &Diff) -> V
     let mut out: Vec<Resource> = Vec::new();
     for name in &full {
         let reached = diff.global || after.bucket(name).is_some_and(|b| diff.reaches_bucket(b));
+        let policy = diff.bucket_policies.iter().position(|(b, _)| b == name);
         out.push(Resource {
             bucket: name.to_string(),
             key: None,
             actions: BUCKET_ACTIONS,
             reached,
+            policy,
         });
         let mut keys: Vec<&str> = Vec::new();
         for w in [after, before] {
@@ -632,6 +782,7 @@ fn resources(before: &World, after: &World, request: &Request, diff: &Diff) -> V
                 key: Some(k.to_string()),
                 actions: OBJECT_ACTIONS,
                 reached,
+                policy,
             });
         }
     }
@@ -659,6 +810,7 @@ fn resources(before: &World, after: &World, request: &Request, diff: &Diff) -> V
                         key: Some(o.key.clone()),
                         actions: READ_ACTIONS,
                         reached: false,
+                        policy: None,
                     });
                 }
             }
@@ -669,12 +821,50 @@ fn resources(before: &World, after: &World, request: &Request, diff: &Diff) -> V
                         key: Some(FRESH_KEY.to_string()),
                         actions: WRITE_ACTIONS,
                         reached: false,
+                        policy: None,
                     });
                 }
             }
         }
     }
     out
+}
+
+/// Marks the principals the differing bucket and key policy statements name (Principal or
+/// NotPrincipal covers them; conditions are ignored, so this over-approximates).
+fn name_principals(after: &World, principals: &mut [Principal], diff: &Diff) {
+    let any_kms = !diff.kms_keys.is_empty();
+    if diff.bucket_policies.is_empty() && !any_kms {
+        return;
+    }
+    for p in principals.iter_mut() {
+        let req = Request {
+            principal: p.principal.clone(),
+            session_policy: None,
+            session_tags: Vec::new(),
+            target: Target::Action(String::new()),
+            bucket: String::new(),
+            key: None,
+            version_id: None,
+            copy_source: None,
+            headers: Vec::new(),
+            query: Vec::new(),
+            vpc_endpoint: None,
+            context: p.context.clone(),
+            presigned: None,
+        };
+        let caller = Caller::resolve(after, &req);
+        let names = |st: &Statement| match &st.principal {
+            None => true,
+            Some(clause) => caller.principal_clause(clause).is_ok(),
+        };
+        p.named_by_bucket_policy = diff
+            .bucket_policies
+            .iter()
+            .map(|(_, stmts)| stmts.iter().any(names))
+            .collect();
+        p.reached_by_kms = any_kms && (diff.kms_all || diff.kms_statements.iter().any(names));
+    }
 }
 
 /// The enumerated principals, from both Worlds, deduplicated.
@@ -692,6 +882,8 @@ fn principals(before: &World, after: &World, buckets: &[&str], diff: &Diff) -> V
                 principal: p,
                 context,
                 reached,
+                named_by_bucket_policy: Vec::new(),
+                reached_by_kms: false,
             });
         }
     };

@@ -64,9 +64,10 @@ pub fn fix(
         Cause::KmsKeyPolicyMissing => key_policy_grant(world, request, &caller, f),
         Cause::CloudfrontOacGrantMissing => oac_grant(world, request, f),
         Cause::CloudfrontNoOac => attach_oac(world, request, f),
+        Cause::CloudfrontOaiSseKms => migrate_oai_to_oac(world, request, f),
         Cause::ObjectOwnedByOtherAccount => enforce_ownership(world, request, f, opts),
         Cause::BoundaryCap => boundary_grant(world, &caller, f),
-        Cause::BucketPolicyDeny if opts.allow_deny_change => {
+        Cause::BucketPolicyDeny | Cause::IdentityDeny if opts.allow_deny_change => {
             exempt_from_deny(world, request, &caller, f)
         }
         Cause::GuardrailDeny if opts.allow_guardrail_change => {
@@ -517,7 +518,7 @@ fn key_policy_grant(
 }
 
 /// The OAC grant: `cloudfront.amazonaws.com` may GetObject under the origin path, only for the
-/// distribution named by `AWS:SourceArn`.
+/// distribution named by `AWS:SourceArn`. Never anything but s3:GetObject.
 fn oac_grant(world: &mut World, request: &Request, f: &Finding) -> Result<Fix, PlanError> {
     let Some(dist_arn) = request
         .context_value("aws:sourcearn")
@@ -531,7 +532,25 @@ fn oac_grant(world: &mut World, request: &Request, f: &Finding) -> Result<Fix, P
             None,
         ));
     };
-    let bucket = request.bucket.clone();
+    oac_grant_for(world, &request.bucket, &dist_arn, f)
+}
+
+/// The OAC grant on `bucket` for the distribution `dist_arn`. Never anything but s3:GetObject.
+fn oac_grant_for(
+    world: &mut World,
+    bucket: &str,
+    dist_arn: &str,
+    f: &Finding,
+) -> Result<Fix, PlanError> {
+    if !f.action.eq_ignore_ascii_case("s3:GetObject") {
+        return Ok(Fix::manual(
+            f.cause,
+            "the distribution owner",
+            format!("CloudFront needs only s3:GetObject through origin access control; it asked for `{}`: check the distribution's paths and default root object rather than widening the grant", f.action),
+            None,
+        ));
+    }
+    let bucket = bucket.to_string();
     let prefix = world
         .cloudfront
         .known()
@@ -587,6 +606,16 @@ fn attach_oac(world: &mut World, request: &Request, f: &Finding) -> Result<Fix, 
         .context_value("aws:sourcearn")
         .and_then(|v| v.first())
         .cloned();
+    attach_oac_for(world, &request.bucket, dist_arn.as_deref(), f)
+}
+
+/// Attaches an origin access control to the S3 origin for `bucket` of distribution `dist_arn`.
+fn attach_oac_for(
+    world: &mut World,
+    bucket: &str,
+    dist_arn: Option<&str>,
+    f: &Finding,
+) -> Result<Fix, PlanError> {
     let Some(cf) = world.cloudfront.known() else {
         return Ok(Fix::manual(
             f.cause,
@@ -598,13 +627,11 @@ fn attach_oac(world: &mut World, request: &Request, f: &Finding) -> Result<Fix, 
     let found = cf
         .distributions
         .iter()
-        .find(|d| Some(&d.arn) == dist_arn.as_ref())
+        .find(|d| Some(d.arn.as_str()) == dist_arn)
         .and_then(|d| {
             d.origins
                 .iter()
-                .find(|o| {
-                    o.bucket.as_deref() == Some(request.bucket.as_str()) && !o.website_endpoint
-                })
+                .find(|o| o.bucket.as_deref() == Some(bucket) && !o.website_endpoint)
                 .map(|o| (d.id.clone(), o.id.clone()))
         });
     let Some((distribution_id, origin_id)) = found else {
@@ -620,7 +647,7 @@ fn attach_oac(world: &mut World, request: &Request, f: &Finding) -> Result<Fix, 
         .iter()
         .find(|o| o.origin_type.as_deref().is_none_or(|t| t == "s3"))
         .map(|o| o.id.clone())
-        .unwrap_or_else(|| format!("new:s3medic-{}", request.bucket));
+        .unwrap_or_else(|| format!("new:s3medic-{bucket}"));
     let target = Target::DistributionOrigin {
         distribution_id: distribution_id.clone(),
         origin_id,
@@ -644,6 +671,84 @@ fn attach_oac(world: &mut World, request: &Request, f: &Finding) -> Result<Fix, 
         )],
         manual: Vec::new(),
     })
+}
+
+/// A legacy OAI cannot read SSE-KMS objects: move the distribution's origin to origin access
+/// control — attach an OAC, grant it s3:GetObject pinned to the distribution, and let it decrypt
+/// with the object's key (pinned the same way). The OAI request itself stays denied (an OAI can
+/// never use KMS); the distribution's requests are then made by CloudFront through the OAC.
+fn migrate_oai_to_oac(world: &mut World, request: &Request, f: &Finding) -> Result<Fix, PlanError> {
+    let oai_id = match &request.principal {
+        PrincipalRef::User { account, name, .. } if account == "cloudfront" => {
+            name.rsplit(' ').next().unwrap_or_default().to_string()
+        }
+        _ => String::new(),
+    };
+    let bucket = request.bucket.clone();
+    let dist_arn = world.cloudfront.known().and_then(|cf| {
+        cf.distributions
+            .iter()
+            .find(|d| {
+                d.origins.iter().any(|o| {
+                    o.bucket.as_deref() == Some(bucket.as_str())
+                        && o.oai_id.as_deref() == Some(oai_id.as_str())
+                })
+            })
+            .map(|d| d.arn.clone())
+    });
+    let Some(dist_arn) = dist_arn else {
+        return Ok(Fix::manual(
+            f.cause,
+            "the distribution owner",
+            "an origin access identity cannot read SSE-KMS objects: migrate the distribution's origin to origin access control (OAC) and grant cloudfront.amazonaws.com kms:Decrypt in the key policy",
+            None,
+        ));
+    };
+    let mut fix = attach_oac_for(world, &bucket, Some(&dist_arn), f)?;
+    let grant_finding = Finding {
+        action: "s3:GetObject".into(),
+        ..f.clone()
+    };
+    let grant = oac_grant_for(world, &bucket, &dist_arn, &grant_finding)?;
+    fix.touched.extend(grant.touched);
+    fix.manual.extend(grant.manual);
+    let key_arn = f.resource.clone();
+    let key_ok = world
+        .kms_keys
+        .iter()
+        .find(|k| k.arn == key_arn)
+        .is_some_and(|k| !k.aws_managed && k.policy.is_known());
+    if key_ok {
+        let target = Target::KeyPolicy {
+            key_arn: key_arn.clone(),
+        };
+        let mut stmt = Map::new();
+        stmt.insert(
+            "Principal".into(),
+            json!({"Service": "cloudfront.amazonaws.com"}),
+        );
+        stmt.insert("Action".into(), json!("kms:Decrypt"));
+        stmt.insert("Resource".into(), json!("*"));
+        stmt.insert(
+            "Condition".into(),
+            json!({"StringEquals": {"AWS:SourceArn": dist_arn}}),
+        );
+        add_statement(world, &target, "kms:Decrypt", stmt)?;
+        fix.touched.push((
+            target,
+            format!(
+                "allow CloudFront (distribution `{dist_arn}` only) kms:Decrypt in the key policy"
+            ),
+        ));
+    } else {
+        fix.manual.push(ManualStep {
+            playbook: f.cause.id().into(),
+            who: "the key owner".into(),
+            action: format!("allow cloudfront.amazonaws.com kms:Decrypt on `{key_arn}` with AWS:SourceArn `{dist_arn}` (the key is AWS managed or its policy unreadable)"),
+            statement: None,
+        });
+    }
+    Ok(fix)
 }
 
 /// Bucket owner enforced, after moving the bucket ACL's foreign grants into the bucket policy
@@ -832,23 +937,62 @@ fn boundary_grant(world: &mut World, caller: &CallerFacts, f: &Finding) -> Resul
     })
 }
 
-/// Exempts the caller (by `aws:PrincipalArn`) from a Deny statement of the bucket policy. Only
-/// with `--allow-deny-change` / `--allow-guardrail-change`.
+/// The target holding a statement, from its policy label in a trace: the bucket policy, an
+/// inline policy of a user or role, or a customer managed policy.
+fn target_of_label(world: &World, label: &str) -> Option<Target> {
+    if let Some(bucket) = label.strip_prefix("bucket-policy:") {
+        return Some(Target::BucketPolicy {
+            bucket: bucket.to_string(),
+        });
+    }
+    let rest = label.strip_prefix("identity:")?;
+    if let Some((owner_arn, name)) = rest.split_once("/inline/") {
+        let account = owner_arn.split(':').nth(4)?.to_string();
+        let iam = world.account(&account)?.iam.known()?;
+        let (principal, entity) = if let Some(u) = iam.user_by_arn(owner_arn) {
+            (PrincipalType::User, u.name.clone())
+        } else {
+            (
+                PrincipalType::Role,
+                iam.role_by_arn(owner_arn)?.name.clone(),
+            )
+        };
+        return Some(Target::InlinePolicy {
+            account,
+            principal,
+            name: entity,
+            policy_name: name.to_string(),
+        });
+    }
+    // A customer managed policy (AWS managed policies cannot be edited).
+    (!rest.contains(":aws:policy/")).then(|| Target::ManagedPolicy {
+        arn: rest.to_string(),
+    })
+}
+
+/// Exempts the caller (by `aws:PrincipalArn`) from the Deny statements of the finding, wherever
+/// they are (bucket policy, inline or customer managed identity policy). Only with
+/// `--allow-deny-change` / `--allow-guardrail-change`: the deny stays for everyone else.
 fn exempt_from_deny(
     world: &mut World,
     request: &Request,
     caller: &CallerFacts,
     f: &Finding,
 ) -> Result<Fix, PlanError> {
-    let Some((label, index)) = f.evidence.iter().find_map(|e| match e {
-        Evidence::Statement {
-            policy,
-            index,
-            effect,
-            ..
-        } if effect == "Deny" => Some((policy.clone(), *index)),
-        _ => None,
-    }) else {
+    let denies: Vec<(String, usize)> = f
+        .evidence
+        .iter()
+        .filter_map(|e| match e {
+            Evidence::Statement {
+                policy,
+                index,
+                effect,
+                ..
+            } if effect == "Deny" => Some((policy.clone(), *index)),
+            _ => None,
+        })
+        .collect();
+    let Some(arn) = caller.grant_arn.clone() else {
         return Ok(manual_step(
             world,
             request,
@@ -857,58 +1001,51 @@ fn exempt_from_deny(
             &PlanOptions::default(),
         ));
     };
-    let (Some(bucket), Some(arn)) = (
-        label.strip_prefix("bucket-policy:").map(String::from),
-        caller.grant_arn.clone(),
-    ) else {
-        return Ok(manual_step(
-            world,
-            request,
-            caller,
-            f,
-            &PlanOptions::default(),
-        ));
-    };
-    let target = Target::BucketPolicy {
-        bucket: bucket.clone(),
-    };
-    let mut doc = document(world, &target);
-    let stmts = statements_mut(&mut doc)?;
-    let Some(stmt) = stmts.get_mut(index).and_then(Value::as_object_mut) else {
-        return Ok(manual_step(
-            world,
-            request,
-            caller,
-            f,
-            &PlanOptions::default(),
-        ));
-    };
-    let cond = stmt.entry("Condition").or_insert_with(|| json!({}));
-    let block = cond
-        .as_object_mut()
-        .map(|c| c.entry("ArnNotEquals").or_insert_with(|| json!({})));
-    if let Some(Value::Object(block)) = block {
-        match block.get_mut("aws:PrincipalArn") {
-            Some(Value::Array(list)) => list.push(json!(arn)),
-            Some(Value::String(s)) => {
-                let first = s.clone();
-                block.insert("aws:PrincipalArn".into(), json!([first, arn]));
-            }
-            _ => {
-                block.insert("aws:PrincipalArn".into(), json!(arn));
+    let mut fix = Fix::default();
+    for (label, index) in denies {
+        let Some(target) = target_of_label(world, &label) else {
+            continue;
+        };
+        let mut doc = document(world, &target);
+        if doc.is_null() {
+            continue;
+        }
+        let stmts = statements_mut(&mut doc)?;
+        let Some(stmt) = stmts.get_mut(index).and_then(Value::as_object_mut) else {
+            continue;
+        };
+        let cond = stmt.entry("Condition").or_insert_with(|| json!({}));
+        let block = cond
+            .as_object_mut()
+            .map(|c| c.entry("ArnNotEquals").or_insert_with(|| json!({})));
+        if let Some(Value::Object(block)) = block {
+            match block.get_mut("aws:PrincipalArn") {
+                Some(Value::Array(list)) => list.push(json!(arn)),
+                Some(Value::String(s)) => {
+                    let first = s.clone();
+                    block.insert("aws:PrincipalArn".into(), json!([first, arn]));
+                }
+                _ => {
+                    block.insert("aws:PrincipalArn".into(), json!(arn));
+                }
             }
         }
-    }
-    set_document(world, &target, &doc)?;
-    Ok(Fix {
-        touched: vec![(
+        set_document(world, &target, &doc)?;
+        fix.touched.push((
             target,
-            format!(
-                "exempt `{arn}` from deny statement #{index} of the bucket policy of `{bucket}`"
-            ),
-        )],
-        manual: Vec::new(),
-    })
+            format!("exempt `{arn}` from deny statement #{index} of `{label}`"),
+        ));
+    }
+    if fix.touched.is_empty() {
+        return Ok(manual_step(
+            world,
+            request,
+            caller,
+            f,
+            &PlanOptions::default(),
+        ));
+    }
+    Ok(fix)
 }
 
 /// Turns off the Block Public Access settings that remove the public grant (bucket level, and the

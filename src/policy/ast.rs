@@ -110,6 +110,23 @@ pub struct ActionPattern {
     pub original: String,
     /// Lower-cased, used for matching (`*` any run, `?` one character).
     pub lower: String,
+    /// Precomputed from `lower`, so that most matches are one comparison.
+    pub shape: Shape,
+}
+
+/// The shape of a pattern, precomputed at parse time so that the common cases (an exact name, a
+/// literal prefix followed by one `*`) match with a single comparison and every other pattern is
+/// rejected early by its literal prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Shape {
+    /// No wildcard, no variable: equality.
+    Exact,
+    /// Literal text then one trailing `*`: a prefix test. For ARN matching only when the literal
+    /// already holds all five `:` separators (the `*` lies in the resource part).
+    PrefixStar { arn_safe: bool },
+    /// Anything else: the general matcher, after a literal-prefix quick reject.
+    #[default]
+    General,
 }
 
 /// A string pattern with `*` / `?` wildcards and (in 2012-10-17 policies) `${...}` variables,
@@ -119,6 +136,8 @@ pub struct Pattern {
     /// As written.
     pub original: String,
     pub tokens: Vec<Token>,
+    /// Precomputed from `tokens`.
+    pub shape: Shape,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -54,7 +54,7 @@ impl Policy {
 impl ActionPattern {
     /// `action_lower` is a lower-case action name such as `s3:getobject`.
     pub fn matches(&self, action_lower: &str) -> bool {
-        wildcard_match(&self.lower, action_lower)
+        self.matches_lower(action_lower)
     }
 }
 

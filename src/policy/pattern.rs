@@ -12,7 +12,7 @@
 //! never cross a `:` there, and the sixth (the resource part) is matched as a whole, where `*`
 //! crosses `/` and `:`.
 
-use super::ast::{ActionPattern, ConditionContext, ContextValue, Pattern, Token};
+use super::ast::{ActionPattern, ConditionContext, ContextValue, Pattern, Shape, Token};
 
 /// Longest user text quoted back in an error message.
 const MAX_QUOTE: usize = 80;
@@ -30,9 +30,29 @@ pub(crate) fn quote(text: &str) -> String {
 impl ActionPattern {
     /// Compiles an action pattern such as `s3:Get*` (matching is case-insensitive).
     pub fn new(original: &str) -> ActionPattern {
+        let lower = original.to_lowercase();
+        let shape = match lower.find(['*', '?']) {
+            None => Shape::Exact,
+            Some(i) if i + 1 == lower.len() && lower.ends_with('*') => {
+                Shape::PrefixStar { arn_safe: true }
+            }
+            Some(_) => Shape::General,
+        };
         ActionPattern {
             original: original.to_string(),
-            lower: original.to_lowercase(),
+            lower,
+            shape,
+        }
+    }
+
+    /// Whole-name match against a lower-case action name.
+    pub(crate) fn matches_lower(&self, action_lower: &str) -> bool {
+        match self.shape {
+            Shape::Exact => self.lower == action_lower,
+            Shape::PrefixStar { .. } => action_lower
+                .as_bytes()
+                .starts_with(&self.lower.as_bytes()[..self.lower.len() - 1]),
+            Shape::General => wildcard_match(&self.lower, action_lower),
         }
     }
 
@@ -101,10 +121,20 @@ impl Pattern {
     ///
     /// Errors (as a lower-case message) on a malformed variable such as `${` without `}`.
     pub fn new(text: &str, wildcards: bool, variables: bool) -> Result<Pattern, String> {
+        let tokens = tokenize(text, wildcards, variables)?;
         Ok(Pattern {
             original: text.to_string(),
-            tokens: tokenize(text, wildcards, variables)?,
+            shape: shape_of(&tokens),
+            tokens,
         })
+    }
+
+    /// The literal text every match must start with (the first token, when it is literal).
+    fn literal_prefix(&self) -> &str {
+        match self.tokens.first() {
+            Some(Token::Literal(s)) => s,
+            _ => "",
+        }
     }
 
     /// A pattern matching exactly `text` (no wildcards, no variables).
@@ -116,6 +146,7 @@ impl Pattern {
         };
         Pattern {
             original: text.to_string(),
+            shape: shape_of(&tokens),
             tokens,
         }
     }
@@ -154,6 +185,20 @@ impl Pattern {
         ctx: &dyn ConditionContext,
         fold_ascii_case: bool,
     ) -> bool {
+        if !fold_ascii_case {
+            match (self.shape, self.tokens.as_slice()) {
+                (Shape::Exact, []) => return value.is_empty(),
+                (Shape::Exact, [Token::Literal(s)]) => return s == value,
+                (Shape::PrefixStar { .. }, [Token::Literal(s), Token::AnyRun]) => {
+                    return value.starts_with(s.as_str())
+                }
+                _ => {
+                    if !value.starts_with(self.literal_prefix()) {
+                        return false;
+                    }
+                }
+            }
+        }
         let tokens = &self.tokens;
         glob(
             tokens.len(),
@@ -167,6 +212,18 @@ impl Pattern {
     pub(crate) fn matches_arn_impl(&self, arn: &str, ctx: &dyn ConditionContext) -> bool {
         if self.is_any() {
             return true;
+        }
+        match (self.shape, self.tokens.as_slice()) {
+            (Shape::Exact, [Token::Literal(s)]) => return s == arn,
+            (Shape::PrefixStar { arn_safe: true }, [Token::Literal(s), Token::AnyRun]) => {
+                return arn.starts_with(s.as_str())
+            }
+            _ => {
+                // Segments align from the start, so the literal prefix must match literally.
+                if !arn.starts_with(self.literal_prefix()) {
+                    return false;
+                }
+            }
         }
         // Colon positions in the pattern (only literal text can hold a `:`): (token, byte).
         let mut bounds = [(0usize, 0usize); 5];
@@ -238,6 +295,17 @@ impl Pattern {
             ctx,
             false,
         )
+    }
+}
+
+/// The shape of a token list (see [`Shape`]).
+fn shape_of(tokens: &[Token]) -> Shape {
+    match tokens {
+        [] | [Token::Literal(_)] => Shape::Exact,
+        [Token::Literal(s), Token::AnyRun] => Shape::PrefixStar {
+            arn_safe: s.bytes().filter(|&b| b == b':').count() >= 5,
+        },
+        _ => Shape::General,
     }
 }
 

@@ -1,7 +1,7 @@
 //! IAM principals and policies of one account, read from the output of
 //! `aws iam get-account-authorization-details` as is, with O(1) look-ups by name and ARN.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use serde_json::{Map, Value};
 

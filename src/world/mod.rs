@@ -15,7 +15,9 @@ mod org;
 mod part;
 mod vpce;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use serde_json::{Map, Value};
 
