@@ -195,17 +195,11 @@ pub fn prove(
 /// Whether `req` is denied on `before` and allowed on `after`; `None` when either World cannot
 /// evaluate it. The patched World is asked first: most probes are denied there.
 fn flips(before: &World, after: &World, req: &Request) -> Option<bool> {
-    let allowed_after = crate::eval::authorize(after, req)
-        .ok()?
-        .decision
-        .is_allowed();
+    let allowed_after = crate::eval::decide(after, req).ok()?.decision.is_allowed();
     if !allowed_after {
         return Some(false);
     }
-    let allowed_before = crate::eval::authorize(before, req)
-        .ok()?
-        .decision
-        .is_allowed();
+    let allowed_before = crate::eval::decide(before, req).ok()?.decision.is_allowed();
     Some(!allowed_before)
 }
 
