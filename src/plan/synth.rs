@@ -58,7 +58,7 @@ pub fn fix(
         Cause::WrongArnLevel => wrong_arn_level(world, &caller, f),
         Cause::CrossAccountResourceMissing => resource_grant(world, request, &caller, f, opts),
         Cause::KmsIdentityMissing => {
-            let cond = via_service_condition(world, request);
+            let cond = kms_condition(world, request, f);
             identity_grant(world, &caller, f, &f.action, &f.resource, Some(cond))
         }
         Cause::KmsKeyPolicyMissing => key_policy_grant(world, request, &caller, f),
@@ -328,6 +328,53 @@ fn via_service_condition(world: &World, request: &Request) -> Value {
     json!({"StringEquals": {"kms:ViaService": format!("s3.{region}.amazonaws.com")}})
 }
 
+/// The KMS grant's condition: only through S3 in the bucket's region, and only for the object
+/// the request reads or writes (`kms:EncryptionContext:aws:s3:arn` is the object ARN, or the
+/// bucket ARN when S3 Bucket Keys are on, as S3 passes it to KMS).
+fn kms_condition(world: &World, request: &Request, f: &Finding) -> Value {
+    let mut cond = via_service_condition(world, request);
+    if let Some(arn) = encryption_context_arn(world, request, f) {
+        cond["StringEquals"]["kms:EncryptionContext:aws:s3:arn"] = json!(arn);
+    }
+    cond
+}
+
+/// The `aws:s3:arn` encryption context of the KMS call behind finding `f`.
+fn encryption_context_arn(world: &World, request: &Request, f: &Finding) -> Option<String> {
+    let op = request.target.name();
+    // CopyObject / UploadPartCopy decrypt the source; everything else uses the request's object.
+    let (bucket_name, key) = match (&request.copy_source, f.action.as_str()) {
+        (Some(src), "kms:Decrypt") if matches!(op, "CopyObject" | "UploadPartCopy") => {
+            (src.bucket.as_str(), src.key.as_str())
+        }
+        _ => (request.bucket.as_str(), request.key.as_deref()?),
+    };
+    let bucket = world.bucket(bucket_name)?;
+    let default_bucket_key = bucket
+        .encryption
+        .known()
+        .is_some_and(|e| e.bucket_key_enabled);
+    let bucket_key = if f.action.eq_ignore_ascii_case("kms:Decrypt")
+        && !op.contains("Multipart")
+        && !op.starts_with("UploadPart")
+    {
+        match bucket.object(key).map(|o| &o.head) {
+            Some(Part::Known(h)) => h.bucket_key_enabled,
+            _ => default_bucket_key,
+        }
+    } else {
+        match request.header("x-amz-server-side-encryption-bucket-key-enabled") {
+            Some(v) => v.eq_ignore_ascii_case("true"),
+            None => default_bucket_key,
+        }
+    };
+    Some(if bucket_key {
+        bucket.arn()
+    } else {
+        bucket.object_arn(key)
+    })
+}
+
 /// Corrects a statement that grants the action on the wrong ARN level, in place, by adding the
 /// right-level ARN to its `Resource` (an inline policy of the caller), or adds a new statement.
 fn wrong_arn_level(world: &mut World, caller: &CallerFacts, f: &Finding) -> Result<Fix, PlanError> {
@@ -335,29 +382,13 @@ fn wrong_arn_level(world: &mut World, caller: &CallerFacts, f: &Finding) -> Resu
         Evidence::Statement { policy, index, .. } => Some((policy.clone(), *index)),
         _ => None,
     });
-    let inline_target = located.as_ref().and_then(|(label, index)| {
-        let rest = label.strip_prefix("identity:")?;
-        let (owner_arn, name) = rest.split_once("/inline/")?;
-        let account = owner_arn.split(':').nth(4)?.to_string();
-        let iam = world.account(&account)?.iam.known()?;
-        let (ptype, entity) = if let Some(u) = iam.user_by_arn(owner_arn) {
-            (PrincipalType::User, u.name.clone())
-        } else {
-            (
-                PrincipalType::Role,
-                iam.role_by_arn(owner_arn)?.name.clone(),
-            )
-        };
-        Some((
-            Target::InlinePolicy {
-                account,
-                principal: ptype,
-                name: entity,
-                policy_name: name.to_string(),
-            },
-            *index,
-        ))
-    });
+    let inline_target =
+        located
+            .as_ref()
+            .and_then(|(label, index)| match target_of_label(world, label)? {
+                t @ Target::InlinePolicy { .. } => Some((t, *index)),
+                _ => None,
+            });
     let Some((target, index)) = inline_target else {
         // Managed or group policy: leave it alone, add a correct statement for this caller.
         return identity_grant(world, caller, f, &f.action, &f.resource, None);
@@ -367,6 +398,22 @@ fn wrong_arn_level(world: &mut World, caller: &CallerFacts, f: &Finding) -> Resu
     let Some(stmt) = stmts.get_mut(index) else {
         return identity_grant(world, caller, f, &f.action, &f.resource, None);
     };
+    // In place only when the statement grants exactly the one action needed: adding a resource
+    // to a statement with more (or wildcard) actions would grant those too.
+    let only_this_action = match stmt.get("Action") {
+        Some(Value::String(a)) => a.eq_ignore_ascii_case(&f.action),
+        Some(Value::Array(list)) => {
+            list.len() == 1
+                && list
+                    .first()
+                    .and_then(Value::as_str)
+                    .is_some_and(|a| a.eq_ignore_ascii_case(&f.action))
+        }
+        _ => false,
+    };
+    if !only_this_action || stmt.get("Condition").is_some() {
+        return identity_grant(world, caller, f, &f.action, &f.resource, None);
+    }
     let resource = f.resource.clone();
     match stmt.get_mut("Resource") {
         Some(Value::String(r)) => {
@@ -480,7 +527,7 @@ fn key_policy_grant(
             )
         }
         _ => match &caller.grant_arn {
-            Some(arn) => (json!({"AWS": arn}), via_service_condition(world, request)),
+            Some(arn) => (json!({"AWS": arn}), kms_condition(world, request, f)),
             None => {
                 return Ok(manual_step(
                     world,
