@@ -69,7 +69,6 @@ fn evaluate<'a>(
         notes: Vec::new(),
     };
     let mut auths: Vec<AuthorizationTrace<'a>> = Vec::with_capacity(reqs.len() + 2);
-    let mut kms_auths: Vec<AuthorizationTrace<'a>> = Vec::new();
     let mut refused_status = None;
     let first_reads_object = reqs
         .first()
@@ -83,8 +82,9 @@ fn evaluate<'a>(
         };
         // KMS authorizations follow the S3 one they come from; evaluate them first so the
         // requirement's strings can move into the S3 trace.
+        let at = auths.len();
         if let Some(key) = object_key(&r) {
-            env.kms_for(&r, target, key, &mut kms_auths, &mut out);
+            env.kms_for(&r, target, key, &mut auths, &mut out);
         }
         let primary = r.role == RequirementRole::Primary;
         let mut auth = env.s3(r, target, &mut out);
@@ -96,8 +96,7 @@ fn evaluate<'a>(
                 refused_status = Some(status);
             }
         }
-        auths.push(auth);
-        auths.append(&mut kms_auths);
+        auths.insert(at, auth);
     }
     let mut status = 200;
     let deciding = auths.iter().position(|a| !a.decision.is_allowed());
@@ -1123,16 +1122,20 @@ impl<'e, 'a> Env<'e, 'a> {
             auths.push(trace);
             return;
         }
-        let s3_arn = if bucket_key {
-            bucket.arn()
+        let s3_arn: std::borrow::Cow<'_, str> = if bucket_key {
+            bucket.arn().into()
         } else {
-            object_arn.to_string()
+            object_arn.into()
         };
         let kms_keys = KmsKeys {
-            via_service: format!("s3.{}.amazonaws.com", bucket.region),
+            via_service: format!("s3.{}.amazonaws.com", bucket.region).into(),
             s3_arn,
         };
-        let action_lower = action.to_ascii_lowercase();
+        let action_lower: std::borrow::Cow<'_, str> = match action {
+            "kms:Decrypt" => "kms:decrypt".into(),
+            "kms:GenerateDataKey" => "kms:generatedatakey".into(),
+            other => other.to_ascii_lowercase().into(),
+        };
         let probe = Probe {
             action_lower: &action_lower,
             resource: &resource,

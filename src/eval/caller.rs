@@ -74,8 +74,6 @@ pub struct Caller<'a> {
     pub principal_arn: Option<Cow<'a, str>>,
     /// The ARN the request is signed as (session ARN for role sessions).
     pub caller_arn: Option<Cow<'a, str>>,
-    /// `arn:PARTITION:iam::ACCOUNT:root` of the caller's account (precomputed for matching).
-    pub root_arn: Option<String>,
     pub userid: Option<String>,
     pub username: Option<&'a str>,
     pub service: Option<&'a str>,
@@ -99,7 +97,6 @@ impl<'a> Caller<'a> {
             account_record: None,
             principal_arn: None,
             caller_arn: None,
-            root_arn: None,
             userid: None,
             username: None,
             service: None,
@@ -111,7 +108,7 @@ impl<'a> Caller<'a> {
                 .and_then(|id| world.vpc_endpoint(id))
                 .and_then(|v| v.vpc_id.as_deref()),
             tags: Vec::new(),
-            identity: Vec::new(),
+            identity: Vec::with_capacity(6),
             boundary: None,
             session_policy: None,
             unknowns: Vec::new(),
@@ -197,7 +194,6 @@ impl<'a> Caller<'a> {
 
     fn set_account(&mut self, world: &'a World, account: &'a str) {
         self.account = Some(account);
-        self.root_arn = Some(format!("arn:{}:iam::{account}:root", world.partition));
         self.account_record = world.account(account);
         if let Some(acct) = self.account_record {
             self.canonical_id = acct.canonical_user_id.as_deref();
@@ -418,10 +414,18 @@ impl<'a> Caller<'a> {
     }
 
     fn is_account_string(&self, a: &str) -> bool {
-        match self.account {
-            Some(acct) => a == acct || self.root_arn.as_deref() == Some(a),
-            None => false,
+        let Some(acct) = self.account else {
+            return false;
+        };
+        if a == acct {
+            return true;
         }
+        // arn:PARTITION:iam::ACCT:root, compared in place (no allocation per statement).
+        a.strip_suffix(":root")
+            .and_then(|r| r.strip_suffix(acct))
+            .and_then(|r| r.strip_suffix(":iam::"))
+            .and_then(|r| r.strip_prefix("arn:"))
+            .is_some_and(|partition| !partition.contains(':'))
     }
 
     /// Whether a statement's Principal / NotPrincipal element covers the caller, and how.

@@ -8,11 +8,11 @@ use crate::request::Request;
 
 /// Extra keys of a KMS authorization made by S3 on the caller's behalf.
 #[derive(Debug, Clone)]
-pub struct KmsKeys {
+pub struct KmsKeys<'k> {
     /// `s3.REGION.amazonaws.com`
-    pub via_service: String,
+    pub via_service: std::borrow::Cow<'k, str>,
     /// `kms:EncryptionContext:aws:s3:arn`: the object ARN (or the bucket ARN with S3 Bucket Keys).
-    pub s3_arn: String,
+    pub s3_arn: std::borrow::Cow<'k, str>,
 }
 
 /// The context of one authorization.
@@ -24,7 +24,7 @@ pub struct EvalContext<'a> {
     pub resource_org_id: Option<&'a str>,
     pub region: &'a str,
     /// Set for KMS authorizations.
-    pub kms: Option<&'a KmsKeys>,
+    pub kms: Option<&'a KmsKeys<'a>>,
     /// `aws:EpochTime`, derived from `aws:CurrentTime` on first use (most policies never ask).
     pub epoch_time: &'a std::cell::OnceCell<Option<String>>,
     /// `s3:signatureAge` (milliseconds) of a presigned request, when the time is known.
@@ -92,11 +92,9 @@ impl<'a> EvalContext<'a> {
                 CallerKind::Anonymous => None,
                 _ => one("AWS4-HMAC-SHA256"),
             },
-            "kms:viaservice" => self.kms.map(|k| ContextValue::One(k.via_service.as_str())),
+            "kms:viaservice" => self.kms.map(|k| ContextValue::One(&k.via_service)),
             "kms:calleraccount" => self.kms.and(c.account).and_then(one),
-            "kms:encryptioncontext:aws:s3:arn" => {
-                self.kms.map(|k| ContextValue::One(k.s3_arn.as_str()))
-            }
+            "kms:encryptioncontext:aws:s3:arn" => self.kms.map(|k| ContextValue::One(&k.s3_arn)),
             "kms:encryptioncontextkeys" => self.kms.map(|_| ContextValue::One("aws:s3:arn")),
             _ => None,
         }
