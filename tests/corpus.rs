@@ -3,35 +3,19 @@
 //! evaluated and compared. All mismatches are reported together.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+#[path = "common/scenarios.rs"]
+mod scenarios;
+use scenarios::{load_world, read_scenario, run_all};
 
 use s3medic::eval::authorize;
 use s3medic::request::Request;
-use s3medic::world::World;
 use serde_json::Value;
-
-fn scenario_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            if p.file_name().is_some_and(|n| n == "worlds") {
-                continue;
-            }
-            scenario_files(&p, out);
-        } else if p.extension().is_some_and(|e| e == "json") {
-            out.push(p);
-        }
-    }
-}
 
 /// Runs one scenario; `Err` describes the mismatch.
 fn run(path: &Path) -> Result<(), String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("unreadable: {e}"))?;
-    let sc: Value = serde_json::from_str(&text).map_err(|e| format!("invalid JSON: {e}"))?;
+    let sc = read_scenario(path)?;
     if sc
         .get("source")
         .and_then(Value::as_str)
@@ -39,18 +23,7 @@ fn run(path: &Path) -> Result<(), String> {
     {
         return Err("scenario must cite its AWS source page in `source`".into());
     }
-    let world = match (
-        sc.get("world"),
-        sc.get("world_file").and_then(Value::as_str),
-    ) {
-        (Some(w), _) => World::from_value(w).map_err(|e| format!("world: {e}"))?,
-        (None, Some(f)) => {
-            let wp = path.parent().unwrap_or(Path::new(".")).join(f);
-            let t = std::fs::read_to_string(&wp).map_err(|e| format!("world_file {f}: {e}"))?;
-            World::from_json_str(&t).map_err(|e| format!("world_file {f}: {e}"))?
-        }
-        _ => return Err("no world".into()),
-    };
+    let world = load_world(&sc, path)?;
     let request = Request::from_value(sc.get("request").ok_or("no request")?)
         .map_err(|e| format!("request: {e}"))?;
     let expect = sc.get("expect").ok_or("no expect")?;
@@ -115,33 +88,5 @@ fn run(path: &Path) -> Result<(), String> {
 
 #[test]
 fn corpus() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
-    let mut files = Vec::new();
-    scenario_files(&root, &mut files);
-    let only = std::env::var("CORPUS_ONLY").ok();
-    let mut failures = Vec::new();
-    let mut ran = 0;
-    for f in &files {
-        let name = f.strip_prefix(&root).unwrap_or(f).display().to_string();
-        if only.as_deref().is_some_and(|o| !name.contains(o)) {
-            continue;
-        }
-        ran += 1;
-        if let Err(e) = run(f) {
-            failures.push(format!("  {name}: {e}"));
-        }
-    }
-    eprintln!("corpus: {ran} scenarios, {} failed", failures.len());
-    assert!(
-        failures.is_empty(),
-        "{} of {ran} corpus scenarios failed:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
-    if only.is_none() {
-        assert!(
-            ran >= 150,
-            "the corpus must hold at least 150 scenarios, found {ran}"
-        );
-    }
+    run_all("corpus", 150, run);
 }

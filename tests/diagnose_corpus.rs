@@ -3,47 +3,20 @@
 //! names a denied authorization (with its action and resource), and the decisive authorization's
 //! deciding layer is the layer of one of its findings. No scenario may panic.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+#[path = "common/scenarios.rs"]
+mod scenarios;
+use scenarios::{load_world, read_scenario, run_all};
 
 use s3medic::diagnose::diagnose;
 use s3medic::eval::authorize;
 use s3medic::request::Request;
 use s3medic::world::World;
-use serde_json::Value;
-
-fn scenario_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            if p.file_name().is_some_and(|n| n == "worlds") {
-                continue;
-            }
-            scenario_files(&p, out);
-        } else if p.extension().is_some_and(|e| e == "json") {
-            out.push(p);
-        }
-    }
-}
 
 fn load(path: &Path) -> Result<(World, Request), String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("unreadable: {e}"))?;
-    let sc: Value = serde_json::from_str(&text).map_err(|e| format!("invalid JSON: {e}"))?;
-    let world = match (
-        sc.get("world"),
-        sc.get("world_file").and_then(Value::as_str),
-    ) {
-        (Some(w), _) => World::from_value(w).map_err(|e| format!("world: {e}"))?,
-        (None, Some(f)) => {
-            let wp = path.parent().unwrap_or(Path::new(".")).join(f);
-            let t = std::fs::read_to_string(&wp).map_err(|e| format!("world_file {f}: {e}"))?;
-            World::from_json_str(&t).map_err(|e| format!("world_file {f}: {e}"))?
-        }
-        _ => return Err("no world".into()),
-    };
+    let sc = read_scenario(path)?;
+    let world = load_world(&sc, path)?;
     let request = Request::from_value(sc.get("request").ok_or("no request")?)
         .map_err(|e| format!("request: {e}"))?;
     Ok((world, request))
@@ -127,58 +100,10 @@ fn check(path: &Path) -> Result<(), String> {
 
 #[test]
 fn diagnose_corpus() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
-    let mut files = Vec::new();
-    scenario_files(&root, &mut files);
-    assert!(files.len() > 300, "corpus too small: {}", files.len());
-    let mut failures = Vec::new();
-    for f in &files {
-        let rel = f.strip_prefix(&root).unwrap_or(f).display().to_string();
-        let r = std::panic::catch_unwind(|| check(f));
-        match r {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => failures.push(format!("{rel}: {e}")),
-            Err(_) => failures.push(format!("{rel}: panicked")),
+    run_all("corpus", 300, |f| {
+        match std::panic::catch_unwind(|| check(f)) {
+            Ok(r) => r,
+            Err(_) => Err("panicked".into()),
         }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} of {} scenarios failed:\n  {}",
-        failures.len(),
-        files.len(),
-        failures.join("\n  ")
-    );
-}
-
-/// Prints every scenario's findings (run with `--ignored --nocapture` to review them).
-#[test]
-#[ignore]
-fn print_corpus_findings() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
-    let mut files = Vec::new();
-    scenario_files(&root, &mut files);
-    for f in &files {
-        let Ok((world, request)) = load(f) else {
-            continue;
-        };
-        let Ok(outcome) = authorize(&world, &request) else {
-            continue;
-        };
-        let findings = diagnose(&world, &request, &outcome);
-        println!(
-            "{} [{} @{:?}]",
-            f.strip_prefix(&root).unwrap_or(f).display(),
-            outcome.decision,
-            outcome.deciding_layer()
-        );
-        for x in &findings {
-            println!(
-                "    {} #{} {} — {}",
-                x.cause.id(),
-                x.authorization,
-                x.layer,
-                x.explanation
-            );
-        }
-    }
+    });
 }

@@ -15,54 +15,23 @@ use crate::eval::{AuthorizationTrace, Layer, LayerOutcome, LayerTrace, Statement
 use crate::policy::Effect;
 use crate::world::Bucket;
 
-/// The identity side as the trace shows it.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct IdentitySide {
-    pub kind: CallerKind,
-    /// Identity policies allow (`None`: the caller has none).
-    pub identity: Option<bool>,
-    pub boundary: Option<bool>,
-    pub session: Option<bool>,
-}
+pub(crate) use crate::eval::combine::IdentitySide;
 
 fn allows(l: &LayerTrace<'_>) -> bool {
     l.outcome == LayerOutcome::Allow || l.matched(Effect::Allow).next().is_some()
 }
 
-impl IdentitySide {
-    pub fn of(cx: &Cx<'_>, auth: &AuthorizationTrace<'_>) -> IdentitySide {
-        let kind = cx.caller.kind;
-        IdentitySide {
-            kind,
-            identity: match kind {
-                CallerKind::Root => Some(true),
-                _ => auth.layer(Layer::Identity).map(allows),
-            },
-            boundary: auth.layer(Layer::PermissionsBoundary).map(allows),
-            session: auth.layer(Layer::SessionPolicy).map(allows),
-        }
-    }
-
-    /// Identity policies, capped by boundary and session policy, allow (as in `combine`).
-    pub fn ok(&self) -> bool {
-        match self.kind {
-            CallerKind::Root => true,
-            CallerKind::Anonymous | CallerKind::Service | CallerKind::OriginAccessIdentity => false,
-            _ => {
-                self.identity == Some(true)
-                    && self.boundary != Some(false)
-                    && self.session != Some(false)
-            }
-        }
-    }
-
-    /// A resource grant naming the caller this way is effective on its own (same account).
-    pub fn grant_effective(&self, named: Named) -> bool {
-        match named {
-            Named::Direct | Named::Any | Named::Service => true,
-            Named::Role => self.boundary != Some(false) && self.session != Some(false),
-            Named::Account => self.ok(),
-        }
+/// The identity side of an authorization as its trace shows it.
+pub(crate) fn identity_side_of(cx: &Cx<'_>, auth: &AuthorizationTrace<'_>) -> IdentitySide {
+    let kind = cx.caller.kind;
+    IdentitySide {
+        kind,
+        identity: match kind {
+            CallerKind::Root => Some(true),
+            _ => auth.layer(Layer::Identity).map(allows),
+        },
+        boundary: auth.layer(Layer::PermissionsBoundary).map(allows),
+        session: auth.layer(Layer::SessionPolicy).map(allows),
     }
 }
 
@@ -241,7 +210,7 @@ pub(crate) fn s3(cx: &Cx<'_>, i: usize, auth: &AuthorizationTrace<'_>, out: &mut
         .filter_map(|l| acl_grant(auth.layer(*l)))
         .max();
     let grant = policy_grant(cx, rp).max(acl);
-    let side = IdentitySide::of(cx, auth);
+    let side = identity_side_of(cx, auth);
     let owner = match (bucket, key) {
         (Some(b), Some(k)) if uses_object_context(&auth.action) => foreign_owner(cx.world, b, k),
         _ => None,
@@ -452,7 +421,7 @@ fn resource_missing(
             |st| {
                 st.principal
                     .as_ref()
-                    .is_some_and(|p| cx.caller.principal_clause(p).is_ok())
+                    .is_some_and(|p| cx.caller.principal_clause(p).is_some())
             },
         ));
     }

@@ -6,7 +6,7 @@ use crate::eval::context::EvalContext;
 use crate::eval::{PolicyRef, StatementTrace};
 use crate::policy::{Policy, Statement};
 use crate::request::Request;
-use crate::world::{Bucket, ObjectOwnership, Part, World};
+use crate::world::{Bucket, World};
 
 /// The diagnosis context.
 pub(crate) struct Cx<'w> {
@@ -151,46 +151,9 @@ pub(crate) fn split_s3_arn(arn: &str) -> Option<(&str, Option<&str>)> {
     })
 }
 
-/// The account owning an object for authorization (mirrors the authorizer): `None` for the bucket
-/// owner, `Some(account)` for another account (`Some(None)` when the owner's canonical id maps to
-/// no account of the World).
-pub(crate) fn foreign_owner<'w>(
-    world: &'w World,
-    bucket: &'w Bucket,
-    key: &str,
-) -> Option<(Option<&'w str>, &'w str)> {
-    if bucket.effective_ownership() == Some(ObjectOwnership::BucketOwnerEnforced) {
-        return None;
-    }
-    let Some(Part::Known(acl)) = bucket.object(key).map(|o| &o.acl) else {
-        return None;
-    };
-    let owner_id = acl.owner_id.as_deref()?;
-    match world.account_by_canonical_id(owner_id) {
-        Some(a) if a.account_id == bucket.account_id => None,
-        Some(a) => Some((Some(a.account_id.as_str()), owner_id)),
-        None => {
-            let bucket_owner = world
-                .account(&bucket.account_id)
-                .and_then(|a| a.canonical_user_id.as_deref())
-                .or(match &bucket.acl {
-                    Part::Known(a) => a.owner_id.as_deref(),
-                    _ => None,
-                });
-            if bucket_owner == Some(owner_id) {
-                None
-            } else {
-                Some((None, owner_id))
-            }
-        }
-    }
-}
+pub(crate) use crate::eval::ownership::foreign_owner;
 
 /// Object-level actions the authorizer evaluates in the object's own context.
 pub(crate) fn uses_object_context(action: &str) -> bool {
-    let a = action.to_ascii_lowercase();
-    a.starts_with("s3:getobject")
-        || a.starts_with("s3:putobjectacl")
-        || a.starts_with("s3:putobjectversionacl")
-        || a == "s3:restoreobject"
+    crate::eval::ownership::uses_object_context(&action.to_ascii_lowercase())
 }

@@ -4,7 +4,7 @@
 //! KMS grants, and the caller's IAM policies. Mirrors [`crate::eval::combine`] with the resource
 //! side required even in the same account.
 
-use super::allow::{identity_side, policy_grant, IdentitySide};
+use super::allow::{identity_side, identity_side_of, policy_grant};
 use super::context::Cx;
 use super::evidence::{missing, near_misses, setting};
 use super::finding::{Cause, Finding};
@@ -76,7 +76,7 @@ pub(crate) fn allow_side(
     } else {
         kp
     };
-    let side = IdentitySide::of(cx, auth);
+    let side = identity_side_of(cx, auth);
     let same = cx.caller.account.is_some() && cx.caller.account == key_acct;
     let key_policy_missing = |out: &mut Vec<Finding>, why: &str| {
         let mut ev = vec![missing(

@@ -263,33 +263,9 @@ impl<'e, 'a> Env<'e, 'a> {
     }
 
     fn owner_of(&self, bucket: &'a Bucket, key: &str) -> Owner<'a> {
-        if bucket.effective_ownership() == Some(ObjectOwnership::BucketOwnerEnforced) {
-            return Owner::BucketOwner;
-        }
-        let Some(Part::Known(acl)) = bucket.object(key).map(|o| &o.acl) else {
-            return Owner::BucketOwner;
-        };
-        let Some(owner_id) = acl.owner_id.as_deref() else {
-            return Owner::BucketOwner;
-        };
-        match self.world.account_by_canonical_id(owner_id) {
-            Some(a) if a.account_id == bucket.account_id => Owner::BucketOwner,
-            Some(a) => Owner::Other(Some(a.account_id.as_str())),
-            None => {
-                let bucket_owner_canon = self
-                    .world
-                    .account(&bucket.account_id)
-                    .and_then(|a| a.canonical_user_id.as_deref())
-                    .or(match &bucket.acl {
-                        Part::Known(a) => a.owner_id.as_deref(),
-                        _ => None,
-                    });
-                if bucket_owner_canon == Some(owner_id) {
-                    Owner::BucketOwner
-                } else {
-                    Owner::Other(None)
-                }
-            }
+        match crate::eval::ownership::foreign_owner(self.world, bucket, key) {
+            None => Owner::BucketOwner,
+            Some((account, _)) => Owner::Other(account),
         }
     }
 
@@ -314,7 +290,9 @@ impl<'e, 'a> Env<'e, 'a> {
 
         // Object context: grants of the bucket owner do not reach objects another account owns.
         let owner = match key {
-            Some(k) if uses_object_context(&r.action_lower) => self.owner_of(bucket, k),
+            Some(k) if crate::eval::ownership::uses_object_context(&r.action_lower) => {
+                self.owner_of(bucket, k)
+            }
             _ => Owner::BucketOwner,
         };
         let bpa = self.bpa(bucket, out);
@@ -430,7 +408,6 @@ impl<'e, 'a> Env<'e, 'a> {
             session,
             resource_blame: blame,
         };
-        drop(ctx);
         finish(r.action, r.resource_arn, r.purpose, layers, gates, &sides)
     }
 
@@ -1222,7 +1199,6 @@ impl<'e, 'a> Env<'e, 'a> {
             session,
             resource_blame: Layer::ResourcePolicy,
         };
-        drop(ctx);
         auths.push(finish(
             action.to_string(),
             resource,
@@ -1328,14 +1304,6 @@ fn discard_allows(trace: &mut LayerTrace<'_>, why: Discard) {
             s.result = StatementResult::Discarded(why);
         }
     }
-}
-
-/// Object-level actions evaluated in the object's own context (its owner's ACL).
-fn uses_object_context(action_lower: &str) -> bool {
-    action_lower.starts_with("s3:getobject")
-        || action_lower.starts_with("s3:putobjectacl")
-        || action_lower.starts_with("s3:putobjectversionacl")
-        || action_lower == "s3:restoreobject"
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

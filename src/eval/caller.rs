@@ -430,9 +430,9 @@ impl<'a> Caller<'a> {
 
     /// Whether a statement's Principal / NotPrincipal element covers the caller, and how.
     /// `None` means the statement has no principal element (identity-style policies).
-    pub fn principal_clause(&self, clause: &PrincipalClause) -> Result<Named, ()> {
+    pub fn principal_clause(&self, clause: &PrincipalClause) -> Option<Named> {
         match clause {
-            PrincipalClause::Principal(set) => self.named_by(set).ok_or(()),
+            PrincipalClause::Principal(set) => self.named_by(set),
             PrincipalClause::NotPrincipal(set) => {
                 // The statement applies to every principal the set does not fully exclude. To
                 // exclude an IAM principal the set must name both the principal itself and its
@@ -448,9 +448,9 @@ impl<'a> Caller<'a> {
                     }
                 };
                 if excluded {
-                    Err(())
+                    None
                 } else {
-                    Ok(Named::Any)
+                    Some(Named::Any)
                 }
             }
         }

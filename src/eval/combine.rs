@@ -30,9 +30,21 @@ pub struct Sides {
     pub resource_blame: Layer,
 }
 
-impl Sides {
+/// The caller's identity side of one authorization: identity policies, boundary, session policy.
+#[derive(Debug, Clone, Copy)]
+pub struct IdentitySide {
+    pub kind: CallerKind,
+    /// Identity-based policies allow (`None`: the caller has none, e.g. anonymous).
+    pub identity: Option<bool>,
+    /// The permissions boundary allows (`None`: no boundary).
+    pub boundary: Option<bool>,
+    /// The session policy allows (`None`: no session policy).
+    pub session: Option<bool>,
+}
+
+impl IdentitySide {
     /// Identity policies, capped by boundary and session policy, allow.
-    pub fn identity_ok(&self) -> bool {
+    pub fn ok(&self) -> bool {
         match self.kind {
             CallerKind::Root => true,
             CallerKind::Anonymous | CallerKind::Service | CallerKind::OriginAccessIdentity => false,
@@ -45,16 +57,16 @@ impl Sides {
     }
 
     /// Whether a resource-side grant naming the caller this way is effective on its own.
-    fn grant_effective(&self, named: Named) -> bool {
+    pub fn grant_effective(&self, named: Named) -> bool {
         match named {
             Named::Direct | Named::Any | Named::Service => true,
             Named::Role => self.boundary != Some(false) && self.session != Some(false),
-            Named::Account => self.identity_ok(),
+            Named::Account => self.ok(),
         }
     }
 
     /// The identity-side layer to blame for a missing allow.
-    fn identity_layer(&self) -> Layer {
+    pub fn blame(&self) -> Layer {
         if self.identity == Some(true) {
             if self.boundary == Some(false) {
                 return Layer::PermissionsBoundary;
@@ -64,6 +76,30 @@ impl Sides {
             }
         }
         Layer::Identity
+    }
+}
+
+impl Sides {
+    fn side(&self) -> IdentitySide {
+        IdentitySide {
+            kind: self.kind,
+            identity: self.identity,
+            boundary: self.boundary,
+            session: self.session,
+        }
+    }
+
+    /// Identity policies, capped by boundary and session policy, allow.
+    pub fn identity_ok(&self) -> bool {
+        self.side().ok()
+    }
+
+    fn grant_effective(&self, named: Named) -> bool {
+        self.side().grant_effective(named)
+    }
+
+    fn identity_layer(&self) -> Layer {
+        self.side().blame()
     }
 }
 

@@ -53,12 +53,12 @@ pub fn eval_policies<'a>(
                 continue;
             }
             let named = match &st.principal {
-                None => Ok(Named::Direct),
+                None => Some(Named::Direct),
                 Some(clause) => caller.principal_clause(clause),
             };
             let (result, condition) = match named {
-                Err(()) => (StatementResult::PrincipalMismatch, None),
-                Ok(n) => match st.failing_condition(ctx) {
+                None => (StatementResult::PrincipalMismatch, None),
+                Some(n) => match st.failing_condition(ctx) {
                     Some(i) => {
                         let c = st.conditions.get(i);
                         (

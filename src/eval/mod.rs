@@ -6,6 +6,7 @@ pub mod caller;
 pub mod combine;
 pub mod context;
 pub mod layers;
+pub mod ownership;
 pub mod public;
 pub mod trace;
 

@@ -850,7 +850,7 @@ fn name_principals(after: &World, principals: &mut [Principal], diff: &Diff) {
         let caller = Caller::resolve(after, &req);
         let names = |st: &Statement| match &st.principal {
             None => true,
-            Some(clause) => caller.principal_clause(clause).is_ok(),
+            Some(clause) => caller.principal_clause(clause).is_some(),
         };
         p.named_by_bucket_policy = diff
             .bucket_policies

@@ -703,11 +703,8 @@ fn attach_oac_for(
     doc["OriginAccessControlId"] = json!(oac_id);
     doc["S3OriginConfig"] = json!({"OriginAccessIdentity": ""});
     set_document(world, &target, &doc)?;
-    let what = if oac_id.starts_with("new:") {
-        format!(
-            "create origin access control `{}` (SigV4, always sign) and attach it",
-            &oac_id[4..]
-        )
+    let what = if let Some(name) = oac_id.strip_prefix("new:") {
+        format!("create origin access control `{name}` (SigV4, always sign) and attach it")
     } else {
         format!("attach origin access control `{oac_id}`")
     };
