@@ -72,7 +72,7 @@ fn run(path: &Path) -> Result<(), String> {
                 outcome
                     .authorizations
                     .iter()
-                    .map(|a| a.action.as_str())
+                    .map(|a| a.action.as_ref())
                     .collect::<Vec<_>>()
                     .join(", ")
             ));

@@ -24,7 +24,7 @@ fn reqs(extra: Value) -> Vec<Requirement> {
 fn pairs(extra: Value) -> Vec<(String, String)> {
     reqs(extra)
         .into_iter()
-        .map(|r| (r.action, r.resource_arn))
+        .map(|r| (r.action.into_owned(), r.resource_arn))
         .collect()
 }
 
@@ -424,7 +424,7 @@ fn copy_object() {
     );
     assert_eq!(r.len(), 2);
     assert_eq!(
-        (r[0].action.as_str(), r[0].resource_arn.as_str()),
+        (r[0].action.as_ref(), r[0].resource_arn.as_str()),
         ("s3:PutObject", OBJ)
     );
     assert_eq!(r[0].role, RequirementRole::Primary);

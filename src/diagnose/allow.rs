@@ -68,7 +68,7 @@ fn finding(
     Finding {
         cause,
         authorization: i,
-        action: auth.action.clone(),
+        action: auth.action.to_string(),
         resource: auth.resource.clone(),
         layer,
         explanation,

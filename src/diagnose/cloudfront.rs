@@ -77,7 +77,7 @@ pub(crate) fn oac_missing(
     out.push(Finding {
         cause: Cause::CloudfrontOacGrantMissing,
         authorization: i,
-        action: auth.action.clone(),
+        action: auth.action.to_string(),
         resource: auth.resource.clone(),
         layer: Layer::ResourcePolicy,
         explanation: format!(
@@ -102,7 +102,7 @@ pub(crate) fn oac_missing(
                 out.push(Finding {
                     cause: Cause::CloudfrontNoOac,
                     authorization: i,
-                    action: auth.action.clone(),
+                    action: auth.action.to_string(),
                     resource: auth.resource.clone(),
                     layer: Layer::ResourcePolicy,
                     explanation: format!(
@@ -141,11 +141,11 @@ pub(crate) fn list_request(
             d.default_root_object.as_deref().unwrap_or("(none)"),
         ));
     }
-    evidence.push(setting("request", "action", auth.action.clone()));
+    evidence.push(setting("request", "action", auth.action.to_string()));
     out.push(Finding {
         cause: Cause::CloudfrontDefaultRootObject,
         authorization: i,
-        action: auth.action.clone(),
+        action: auth.action.to_string(),
         resource: auth.resource.clone(),
         layer: Layer::ResourcePolicy,
         explanation: format!(
@@ -189,7 +189,7 @@ pub(crate) fn default_root_object(cx: &Cx<'_>, outcome: &Outcome<'_>, out: &mut 
     out.push(Finding {
         cause: Cause::CloudfrontDefaultRootObject,
         authorization: outcome.deciding,
-        action: auth.action.clone(),
+        action: auth.action.to_string(),
         resource: auth.resource.clone(),
         layer,
         explanation: format!(

@@ -141,7 +141,7 @@ pub(crate) fn explicit(
             out.push(Finding {
                 cause,
                 authorization: i,
-                action: auth.action.clone(),
+                action: auth.action.to_string(),
                 resource: auth.resource.clone(),
                 layer: l.layer,
                 explanation,
@@ -207,7 +207,7 @@ pub(crate) fn gates(cx: &Cx<'_>, i: usize, auth: &AuthorizationTrace<'_>, out: &
         out.push(Finding {
             cause,
             authorization: i,
-            action: auth.action.clone(),
+            action: auth.action.to_string(),
             resource: auth.resource.clone(),
             layer: l.layer,
             explanation,

@@ -31,7 +31,7 @@ pub(crate) fn allow_side(
         out.push(Finding {
             cause,
             authorization: i,
-            action: auth.action.clone(),
+            action: auth.action.to_string(),
             resource: auth.resource.clone(),
             layer,
             explanation,

@@ -112,7 +112,7 @@ fn fallback(cx: &Cx<'_>, i: usize, auth: &AuthorizationTrace<'_>, out: &mut Vec<
     out.push(Finding {
         cause,
         authorization: i,
-        action: auth.action.clone(),
+        action: auth.action.to_string(),
         resource: auth.resource.clone(),
         layer,
         explanation: format!(

@@ -26,7 +26,7 @@ pub(crate) fn refusals(
             out.push(Finding {
                 cause,
                 authorization: i,
-                action: auth.action.clone(),
+                action: auth.action.to_string(),
                 resource: auth.resource.clone(),
                 layer: l.layer,
                 explanation,

@@ -7,6 +7,8 @@
 //! order: any explicit deny wins, then every gate (RCP, SCP, endpoint) must allow, then the
 //! same-account / cross-account rule of [`combine`](crate::eval::combine).
 
+use std::borrow::Cow;
+
 use crate::eval::caller::{Caller, CallerKind, Named};
 use crate::eval::combine::{combine, Sides};
 use crate::eval::context::{EvalContext, KmsKeys};
@@ -1025,11 +1027,11 @@ impl<'e, 'a> Env<'e, 'a> {
         &self,
         key_ref: &'a str,
         bucket: &'a Bucket,
-        action: &str,
+        action: &'static str,
         grant_op: &str,
         object_arn: &str,
         bucket_key: bool,
-        purpose: &str,
+        purpose: &'static str,
         auths: &mut Vec<AuthorizationTrace<'a>>,
         out: &mut Collected,
     ) {
@@ -1049,9 +1051,9 @@ impl<'e, 'a> Env<'e, 'a> {
         };
         let resource = key.arn.clone();
         let mut trace = AuthorizationTrace {
-            action: action.to_string(),
+            action: Cow::Borrowed(action),
             resource: resource.clone(),
-            purpose: purpose.to_string(),
+            purpose: Cow::Borrowed(purpose),
             decision: Decision::ImplicitDeny,
             deciding_layer: None,
             layers: Vec::new(),
@@ -1200,9 +1202,9 @@ impl<'e, 'a> Env<'e, 'a> {
             resource_blame: Layer::ResourcePolicy,
         };
         auths.push(finish(
-            action.to_string(),
+            Cow::Borrowed(action),
             resource,
-            purpose.to_string(),
+            Cow::Borrowed(purpose),
             layers,
             gates,
             &sides,
@@ -1214,8 +1216,8 @@ impl<'e, 'a> Env<'e, 'a> {
     fn aws_s3_key(
         &self,
         bucket: &'a Bucket,
-        action: &str,
-        purpose: &str,
+        action: &'static str,
+        purpose: &'static str,
     ) -> AuthorizationTrace<'a> {
         let same = self.caller.account == Some(bucket.account_id.as_str());
         let (decision, outcome, note) = if same {
@@ -1232,12 +1234,12 @@ impl<'e, 'a> Env<'e, 'a> {
             )
         };
         AuthorizationTrace {
-            action: action.to_string(),
+            action: Cow::Borrowed(action),
             resource: format!(
                 "arn:{}:kms:{}:{}:alias/aws/s3",
                 self.world.partition, bucket.region, bucket.account_id
             ),
-            purpose: purpose.to_string(),
+            purpose: Cow::Borrowed(purpose),
             decision,
             deciding_layer: Some(Layer::ResourcePolicy),
             layers: vec![{
@@ -1254,9 +1256,9 @@ impl<'e, 'a> Env<'e, 'a> {
 
 /// Applies AWS's order to the evaluated layers: explicit deny, gates, then the allow side.
 fn finish<'a>(
-    action: String,
+    action: Cow<'static, str>,
     resource: String,
-    purpose: String,
+    purpose: Cow<'static, str>,
     layers: Vec<LayerTrace<'a>>,
     gate: Option<Layer>,
     sides: &Sides,

@@ -355,9 +355,9 @@ impl<'a> LayerTrace<'a> {
 /// One authorization (one IAM action on one resource) that the request needs.
 #[derive(Debug, Clone, Serialize)]
 pub struct AuthorizationTrace<'a> {
-    pub action: String,
+    pub action: Cow<'static, str>,
     pub resource: String,
-    pub purpose: String,
+    pub purpose: Cow<'static, str>,
     pub decision: Decision,
     pub deciding_layer: Option<Layer>,
     pub layers: Vec<LayerTrace<'a>>,

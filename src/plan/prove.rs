@@ -260,7 +260,7 @@ impl TargetSet {
                     } else {
                         format!("arn:{partition}:s3:::{}/{path}/", request.bucket)
                     };
-                    origins.push((primary.action_lower.clone(), prefix));
+                    origins.push((primary.action_lower.to_string(), prefix));
                 }
             }
         }
@@ -269,7 +269,7 @@ impl TargetSet {
             partition: partition.to_string(),
             pairs: reqs
                 .into_iter()
-                .map(|r| (r.action_lower, r.resource_arn))
+                .map(|r| (r.action_lower.into_owned(), r.resource_arn))
                 .collect(),
             origins,
         }

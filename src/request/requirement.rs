@@ -3,6 +3,8 @@
 //! needs s3:PutObjectAcl, and so on). KMS permissions are not listed here: the evaluator adds them
 //! from the object's encryption and each requirement's [`DataAccess`].
 
+use std::borrow::Cow;
+
 use super::operation::{
     action_data, action_scope, canonical_action, DataAccess, OperationSpec, Scope,
 };
@@ -37,35 +39,66 @@ pub enum RequirementRole {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Requirement {
     /// Canonical case, e.g. `s3:GetObject` (a raw action s3medic does not know: as written).
-    pub action: String,
-    pub action_lower: String,
+    /// Borrowed from the operation table where possible, so building requirements allocates little.
+    pub action: Cow<'static, str>,
+    pub action_lower: Cow<'static, str>,
     /// `*`, `arn:PARTITION:s3:::BUCKET` or `arn:PARTITION:s3:::BUCKET/KEY`.
     pub resource_arn: String,
     pub resource: ResourceRef,
     pub role: RequirementRole,
     pub data: DataAccess,
     /// What it is for, e.g. `write the object ACL from the x-amz-acl header`.
-    pub purpose: String,
+    pub purpose: Cow<'static, str>,
 }
 
 impl Requirement {
     fn new(
-        action: &str,
+        action: impl Into<Cow<'static, str>>,
         resource: ResourceRef,
         partition: &str,
         role: RequirementRole,
         data: DataAccess,
-        purpose: impl Into<String>,
+        purpose: impl Into<Cow<'static, str>>,
     ) -> Requirement {
+        let action = action.into();
+        let action_lower = lower_action(&action);
         Requirement {
-            action: action.to_string(),
-            action_lower: action.to_ascii_lowercase(),
+            action,
+            action_lower,
             resource_arn: resource_arn(&resource, partition),
             resource,
             role,
             data,
             purpose: purpose.into(),
         }
+    }
+}
+
+/// The lower-case form of an action: borrowed from a table built once from the operation table
+/// (every action s3medic knows), computed for others.
+fn lower_action(action: &str) -> Cow<'static, str> {
+    static TABLE: std::sync::OnceLock<Vec<(&'static str, String)>> = std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        let mut t: Vec<(&'static str, String)> = Vec::new();
+        for op in super::operation::operations() {
+            for a in std::iter::once(op.action)
+                .chain(op.version_action)
+                .chain(op.also.iter().map(|x| x.action))
+            {
+                if !t.iter().any(|(k, _)| *k == a) {
+                    t.push((a, a.to_ascii_lowercase()));
+                }
+            }
+        }
+        t.sort_by(|x, y| x.0.cmp(y.0));
+        t
+    });
+    match table.binary_search_by(|(k, _)| (*k).cmp(action)) {
+        Ok(i) => table.get(i).map_or_else(
+            || Cow::Owned(action.to_ascii_lowercase()),
+            |(_, l)| Cow::Borrowed(l.as_str()),
+        ),
+        Err(_) => Cow::Owned(action.to_ascii_lowercase()),
     }
 }
 
@@ -91,12 +124,13 @@ fn action_requirement(
     action: &str,
     partition: &str,
 ) -> Result<Requirement, RequestError> {
-    let canonical = canonical_action(action).map_or_else(|| action.to_string(), str::to_string);
+    let canonical: Cow<'static, str> =
+        canonical_action(action).map_or_else(|| Cow::Owned(action.to_string()), Cow::Borrowed);
     let scope = action_scope(action, req.key.is_some());
     let resource = resource_for(req, scope, &canonical)?;
     let purpose = format!("perform {canonical}");
     Ok(Requirement::new(
-        &canonical,
+        canonical,
         resource,
         partition,
         RequirementRole::Primary,
@@ -219,7 +253,7 @@ fn operation_requirements(
     }
 
     // Authorizations added by request headers.
-    let mut extra = |action: &str, resource: &ResourceRef, purpose: String| {
+    let mut extra = |action: &'static str, resource: &ResourceRef, purpose: String| {
         out.push(Requirement::new(
             action,
             resource.clone(),
