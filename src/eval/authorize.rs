@@ -425,28 +425,9 @@ impl<'e, 'a> Env<'e, 'a> {
     ) -> Option<Layer> {
         let caller = self.caller;
         let mut failing = None;
-        // RCPs of the resource owner's organization.
+        // RCPs of the resource owner's organization (they apply to every caller).
         if let Some(acct) = self.world.account(resource_account) {
-            match &acct.organization {
-                Part::Known(org) if !org.is_management_account && !org.rcps.is_empty() => {
-                    let (trace, res) = eval_org_levels(
-                        Layer::Rcp,
-                        &org.rcps,
-                        |target, name| PolicyRef::Rcp { target, name },
-                        probe,
-                        ctx,
-                        caller,
-                    );
-                    if !res.allows() && !res.deny {
-                        failing = failing.or(Some(Layer::Rcp));
-                    }
-                    layers.push(trace);
-                }
-                Part::Unknown(why) => out.unknown(format!(
-                    "account `{resource_account}`: organization policies (RCPs) could not be read ({why})"
-                )),
-                _ => {}
-            }
+            failing = failing.or(self.org_gate(layers, Layer::Rcp, acct, probe, ctx, out));
         }
         // SCPs of the caller's organization (IAM principals of member accounts only).
         if matches!(
@@ -457,27 +438,7 @@ impl<'e, 'a> Env<'e, 'a> {
                 | CallerKind::Root
         ) {
             if let Some(acct) = caller.account_record {
-                match &acct.organization {
-                    Part::Known(org) if !org.is_management_account && !org.scps.is_empty() => {
-                        let (trace, res) = eval_org_levels(
-                            Layer::Scp,
-                            &org.scps,
-                            |target, name| PolicyRef::Scp { target, name },
-                            probe,
-                            ctx,
-                            caller,
-                        );
-                        if !res.allows() && !res.deny {
-                            failing = failing.or(Some(Layer::Scp));
-                        }
-                        layers.push(trace);
-                    }
-                    Part::Unknown(why) => out.unknown(format!(
-                        "account `{}`: service control policies could not be read ({why})",
-                        acct.account_id
-                    )),
-                    _ => {}
-                }
+                failing = failing.or(self.org_gate(layers, Layer::Scp, acct, probe, ctx, out));
             }
         }
         // The VPC endpoint the request came through.
@@ -526,6 +487,43 @@ impl<'e, 'a> Env<'e, 'a> {
             }
         }
         failing
+    }
+
+    /// One organization policy type (RCPs or SCPs) of `account`, every level of which must allow.
+    /// Returns the layer when a level has no allow (an explicit deny is found by `finish`).
+    fn org_gate(
+        &self,
+        layers: &mut Vec<LayerTrace<'a>>,
+        layer: Layer,
+        account: &'a crate::world::Account,
+        probe: Probe<'_>,
+        ctx: &EvalContext<'_>,
+        out: &mut Collected,
+    ) -> Option<Layer> {
+        let org = match &account.organization {
+            Part::Known(org) if !org.is_management_account => org,
+            Part::Unknown(why) => {
+                out.unknown(format!(
+                    "account `{}`: organization policies ({}) could not be read ({why})",
+                    account.account_id,
+                    if layer == Layer::Rcp { "RCPs" } else { "SCPs" }
+                ));
+                return None;
+            }
+            _ => return None,
+        };
+        let (levels, make_ref): (_, fn(&'a str, &'a str) -> PolicyRef<'a>) = if layer == Layer::Rcp
+        {
+            (&org.rcps, |target, name| PolicyRef::Rcp { target, name })
+        } else {
+            (&org.scps, |target, name| PolicyRef::Scp { target, name })
+        };
+        if levels.is_empty() {
+            return None;
+        }
+        let (trace, res) = eval_org_levels(layer, levels, make_ref, probe, ctx, self.caller);
+        layers.push(trace);
+        (!res.allows() && !res.deny).then_some(layer)
     }
 
     /// Identity, boundary and session layers. Returns (identity, boundary, session) allows.

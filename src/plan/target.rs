@@ -115,6 +115,15 @@ fn parse_pab(v: &Value) -> Result<PublicAccessBlock, PlanError> {
     })
 }
 
+/// A Block Public Access document as a part (`null`: absent).
+fn pab_part(doc: &Value) -> Result<Part<PublicAccessBlock>, PlanError> {
+    if doc.is_null() {
+        Ok(Part::Absent)
+    } else {
+        parse_pab(doc).map(Part::Known)
+    }
+}
+
 fn policy_part(v: &Value, what: &str) -> Result<Part<crate::policy::Policy>, PlanError> {
     if v.is_null() {
         return Ok(Part::Absent);
@@ -166,22 +175,14 @@ pub fn set_document(world: &mut World, target: &Target, doc: &Value) -> Result<(
                 .acl = part;
         }
         Target::BucketPublicAccessBlock { bucket } => {
-            let part = if doc.is_null() {
-                Part::Absent
-            } else {
-                Part::Known(parse_pab(doc)?)
-            };
+            let part = pab_part(doc)?;
             world
                 .bucket_mut(bucket)
                 .ok_or_else(|| missing(format!("bucket `{bucket}`")))?
                 .public_access_block = part;
         }
         Target::AccountPublicAccessBlock { account } => {
-            let part = if doc.is_null() {
-                Part::Absent
-            } else {
-                Part::Known(parse_pab(doc)?)
-            };
+            let part = pab_part(doc)?;
             world
                 .account_mut(account)
                 .ok_or_else(|| missing(format!("account `{account}`")))?
