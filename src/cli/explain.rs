@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use super::live_args::LiveWorldArgs;
 use super::request_args::RequestArgs;
 use super::{exit, OutputFormat};
 use s3medic::eval::authorize;
@@ -13,9 +14,12 @@ use s3medic::world::World;
 
 #[derive(Debug, clap::Args)]
 pub struct ExplainArgs {
-    /// The World snapshot: a JSON file in the format of docs/formats.md.
+    /// The World snapshot: a JSON file in the format of docs/formats.md (or `--live`).
     #[arg(long, short = 'w', value_name = "FILE")]
-    world: PathBuf,
+    world: Option<PathBuf>,
+
+    #[command(flatten)]
+    live: LiveWorldArgs,
 
     #[command(flatten)]
     request: RequestArgs,
@@ -26,13 +30,15 @@ pub struct ExplainArgs {
 }
 
 pub fn run(args: ExplainArgs) -> Result<u8> {
-    let world = read_world(&args.world)?;
     let request = args.request.load()?;
+    let world = args.live.load_world(args.world.as_deref(), &request)?;
     let outcome = authorize(&world, &request).context("cannot evaluate the request")?;
     match args.output {
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&outcome)?),
         OutputFormat::Text => print!("{}", render::text::outcome(&outcome, &request)),
     }
+    args.request
+        .presigned_hint(outcome.decision.is_allowed(), args.output);
     Ok(if outcome.decision.is_allowed() {
         exit::OK
     } else {

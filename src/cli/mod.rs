@@ -2,10 +2,12 @@
 //! syntax, terminals and exit codes; everything it calls is the pure library.
 
 mod explain;
+mod live_args;
 mod operations;
 mod plan;
 mod playbooks;
 mod request_args;
+mod snapshot;
 
 use std::process::ExitCode;
 
@@ -39,6 +41,8 @@ pub enum Command {
     Playbooks(playbooks::PlaybooksArgs),
     /// Find every cause of a denial and plan the smallest safe changes that make it allowed.
     Plan(plan::PlanArgs),
+    /// Read the World of a bucket from AWS and write it as a World file.
+    Snapshot(snapshot::SnapshotArgs),
 }
 
 /// Output format of a command.
@@ -69,6 +73,7 @@ pub fn main() -> ExitCode {
         Command::Operations(args) => operations::run(args),
         Command::Playbooks(args) => playbooks::run(args),
         Command::Plan(args) => plan::run(args),
+        Command::Snapshot(args) => snapshot::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
-use super::explain::read_world;
+use super::live_args::LiveWorldArgs;
 use super::request_args::RequestArgs;
 use super::{exit, OutputFormat};
 use s3medic::plan::{plan, Plan, PlanOptions};
@@ -24,9 +24,12 @@ pub const REFUSED: u8 = 3;
 
 #[derive(Debug, clap::Args)]
 pub struct PlanArgs {
-    /// The World snapshot: a JSON file in the format of docs/formats.md.
+    /// The World snapshot: a JSON file in the format of docs/formats.md (or `--live`).
     #[arg(long, short = 'w', value_name = "FILE")]
-    world: PathBuf,
+    world: Option<PathBuf>,
+
+    #[command(flatten)]
+    live: LiveWorldArgs,
 
     #[command(flatten)]
     request: RequestArgs,
@@ -127,8 +130,8 @@ pub fn run(args: PlanArgs) -> Result<u8> {
             );
         }
     }
-    let world = read_world(&args.world)?;
     let request = args.request.load()?;
+    let world = args.live.load_world(args.world.as_deref(), &request)?;
     let opts = PlanOptions {
         allow_public: args.allow_public,
         allow_guardrail_change: args.allow_guardrail_change,
@@ -160,6 +163,8 @@ pub fn run(args: PlanArgs) -> Result<u8> {
         OutputFormat::Json => print_stdout(&json)?,
         OutputFormat::Text => print_stdout(&render::plan::plan_text(&plan, color))?,
     }
+    args.request
+        .presigned_hint(plan.decision_before.is_allowed(), args.output);
     if let Some(out) = &args.out {
         eprintln!("plan written to `{}`", out.display());
     }

@@ -288,12 +288,22 @@ impl TargetSet {
         (self
             .pairs
             .iter()
-            .any(|(a, r)| a.eq_ignore_ascii_case(action) && *r == arn)
+            .any(|(a, r)| same_data_access(a, action) && *r == arn)
             || self.origins.iter().any(|(a, prefix)| {
                 object && a.eq_ignore_ascii_case(action) && arn.starts_with(prefix.as_str())
             }))
             && principal_key(probe) == self.principal
     }
+}
+
+/// Whether `probe_action` is the target action `target_lower` or its version variant: reading
+/// a version of the very object the target reads is the same data access (a KMS grant, scoped to
+/// the object's encryption context, cannot tell them apart).
+fn same_data_access(target_lower: &str, probe_action: &str) -> bool {
+    const READS: [&str; 2] = ["s3:getobject", "s3:getobjectversion"];
+    target_lower.eq_ignore_ascii_case(probe_action)
+        || (READS.contains(&target_lower)
+            && READS.iter().any(|r| r.eq_ignore_ascii_case(probe_action)))
 }
 
 /// Who a request is made by, for "the same principal": a role and all its sessions are one.

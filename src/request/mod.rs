@@ -4,6 +4,7 @@
 
 mod error;
 pub mod operation;
+pub mod presigned_url;
 pub mod principal;
 pub mod requirement;
 

@@ -1,0 +1,645 @@
+//! Unit tests of the live collection layer that need no network: error classification, and the
+//! JSON assembly helpers (SDK types built with their builders) producing Worlds that
+//! `World::from_value` accepts, with absent and unknown parts as specified.
+
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{ErrorMetadata, SdkError};
+use aws_sdk_s3::operation::get_bucket_policy::GetBucketPolicyError;
+use aws_sdk_s3::primitives::SdkBody;
+use s3medic::collect::errors::{
+    classify, ApiFailure, Classified, FailureKind, NOT_FOUND, NO_SUCH_BUCKET_POLICY, NO_SUCH_KEY,
+    NO_SUCH_PUBLIC_ACCESS_BLOCK, OWNERSHIP_CONTROLS_NOT_FOUND, SSE_CONFIG_NOT_FOUND,
+};
+use s3medic::collect::s3::BucketParts;
+use s3medic::collect::{account, cloudfront, iam, kms, principal_account, s3, sanitize};
+use s3medic::world::{ObjectOwnership, Part, Payer, SseAlgorithm, World};
+use serde_json::{json, Value};
+
+fn svc(code: Option<&str>, msg: Option<&str>, status: u16) -> ApiFailure {
+    ApiFailure::service(code, msg, Some(status))
+}
+
+fn unknown(s: &str) -> Classified {
+    Classified::Unknown(s.to_string())
+}
+
+// ---------------------------------------------------------------- classification
+
+#[test]
+fn access_denied_names_the_permission() {
+    let f = svc(Some("AccessDenied"), Some("Access Denied"), 403);
+    assert_eq!(
+        classify(&f, "s3:GetBucketPolicy", &[NO_SUCH_BUCKET_POLICY]),
+        unknown("AccessDenied: needs s3:GetBucketPolicy")
+    );
+    let f = svc(Some("AllAccessDisabled"), None, 403);
+    assert_eq!(
+        classify(&f, "s3:GetBucketAcl", &[]),
+        unknown("AllAccessDisabled: needs s3:GetBucketAcl")
+    );
+    let f = svc(Some("AccessDeniedException"), Some("no"), 400);
+    assert_eq!(
+        classify(&f, "kms:GetKeyPolicy", &[]),
+        unknown("AccessDeniedException: needs kms:GetKeyPolicy")
+    );
+}
+
+#[test]
+fn empty_403_falls_back_to_the_status() {
+    // moto's bucket-policy deny: 403 without a body.
+    let f = svc(None, None, 403);
+    assert!(f.is_access_denied());
+    assert_eq!(
+        classify(&f, "s3:GetObject", &[NOT_FOUND]),
+        unknown("AccessDenied: needs s3:GetObject")
+    );
+}
+
+#[test]
+fn not_found_codes_are_absent() {
+    for (code, perm) in [
+        (NO_SUCH_BUCKET_POLICY, "s3:GetBucketPolicy"),
+        (NO_SUCH_PUBLIC_ACCESS_BLOCK, "s3:GetBucketPublicAccessBlock"),
+        (
+            OWNERSHIP_CONTROLS_NOT_FOUND,
+            "s3:GetBucketOwnershipControls",
+        ),
+        (SSE_CONFIG_NOT_FOUND, "s3:GetEncryptionConfiguration"),
+    ] {
+        let f = svc(Some(code), Some("not there"), 404);
+        assert_eq!(classify(&f, perm, &[code]), Classified::Absent, "{code}");
+        // The same code where it does not mean "absent" is unknown, never absent.
+        assert_eq!(
+            classify(&f, perm, &[]),
+            unknown(&format!("{code}: not there")),
+            "{code}"
+        );
+    }
+    // Account BPA through S3 Control: same code.
+    let f = svc(Some(NO_SUCH_PUBLIC_ACCESS_BLOCK), None, 404);
+    assert_eq!(
+        classify(
+            &f,
+            "s3:GetAccountPublicAccessBlock",
+            &[NO_SUCH_PUBLIC_ACCESS_BLOCK]
+        ),
+        Classified::Absent
+    );
+    // HeadObject's 404 has no body: the status stands for NotFound.
+    let f = svc(None, None, 404);
+    assert_eq!(
+        classify(&f, "s3:GetObject", &[NOT_FOUND, NO_SUCH_KEY]),
+        Classified::Absent
+    );
+    assert_eq!(classify(&f, "s3:GetObject", &[]), unknown("NotFound"));
+}
+
+#[test]
+fn other_errors_are_unknown_with_code_and_message() {
+    let f = svc(Some("NotImplemented"), Some("not yet"), 500);
+    assert_eq!(
+        classify(&f, "s3:GetBucketPolicy", &[NO_SUCH_BUCKET_POLICY]),
+        unknown("NotImplemented: not yet")
+    );
+    let f = svc(None, None, 500);
+    assert_eq!(classify(&f, "s3:GetBucketAcl", &[]), unknown("HTTP 500"));
+    let f = svc(Some("SlowDown"), None, 503);
+    assert_eq!(classify(&f, "s3:GetBucketAcl", &[]), unknown("SlowDown"));
+    let f = ApiFailure {
+        kind: FailureKind::Dispatch,
+        code: None,
+        message: Some("connection refused".into()),
+        status: None,
+    };
+    assert_eq!(
+        classify(&f, "s3:GetBucketAcl", &[NO_SUCH_BUCKET_POLICY]),
+        unknown("connection refused")
+    );
+}
+
+#[test]
+fn sdk_errors_are_reduced_to_code_message_status() {
+    let meta = ErrorMetadata::builder()
+        .code("AccessDenied")
+        .message("Access Denied")
+        .build();
+    let raw = HttpResponse::new(403u16.try_into().unwrap(), SdkBody::empty());
+    let err: SdkError<GetBucketPolicyError, HttpResponse> =
+        SdkError::service_error(GetBucketPolicyError::generic(meta), raw);
+    let f = ApiFailure::from_sdk(&err);
+    assert_eq!(f.kind, FailureKind::Service);
+    assert_eq!(f.code.as_deref(), Some("AccessDenied"));
+    assert_eq!(f.status, Some(403));
+    assert_eq!(
+        classify(&f, "s3:GetBucketPolicy", &[NO_SUCH_BUCKET_POLICY]),
+        unknown("AccessDenied: needs s3:GetBucketPolicy")
+    );
+
+    let meta = ErrorMetadata::builder().code(NO_SUCH_BUCKET_POLICY).build();
+    let raw = HttpResponse::new(404u16.try_into().unwrap(), SdkBody::empty());
+    let err: SdkError<GetBucketPolicyError, HttpResponse> =
+        SdkError::service_error(GetBucketPolicyError::generic(meta), raw);
+    assert_eq!(
+        classify(
+            &ApiFailure::from_sdk(&err),
+            "s3:GetBucketPolicy",
+            &[NO_SUCH_BUCKET_POLICY]
+        ),
+        Classified::Absent
+    );
+
+    // A 403 with an empty body: no code at all.
+    let raw = HttpResponse::new(403u16.try_into().unwrap(), SdkBody::empty());
+    let err: SdkError<GetBucketPolicyError, HttpResponse> = SdkError::service_error(
+        GetBucketPolicyError::generic(ErrorMetadata::builder().build()),
+        raw,
+    );
+    let f = ApiFailure::from_sdk(&err);
+    assert_eq!(f.code, None);
+    assert_eq!(
+        classify(&f, "s3:GetBucketPolicy", &[NO_SUCH_BUCKET_POLICY]),
+        unknown("AccessDenied: needs s3:GetBucketPolicy")
+    );
+}
+
+// ---------------------------------------------------------------- small helpers
+
+#[test]
+fn regions_principals_and_key_arns() {
+    assert_eq!(s3::region_of_location(None), "us-east-1");
+    assert_eq!(s3::region_of_location(Some("")), "us-east-1");
+    assert_eq!(s3::region_of_location(Some("EU")), "eu-west-1");
+    assert_eq!(s3::region_of_location(Some("eu-central-1")), "eu-central-1");
+
+    assert_eq!(
+        principal_account("arn:aws:iam::111122223333:user/alice").as_deref(),
+        Some("111122223333")
+    );
+    assert_eq!(
+        principal_account("arn:aws:sts::111122223333:assumed-role/R/s").as_deref(),
+        Some("111122223333")
+    );
+    assert_eq!(
+        principal_account("444455556666").as_deref(),
+        Some("444455556666")
+    );
+    assert_eq!(principal_account("anonymous"), None);
+    assert_eq!(principal_account("cloudfront.amazonaws.com"), None);
+
+    let arn = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    assert_eq!(
+        kms::arn_without_describe(arn, "us-east-1", "999988887777").as_deref(),
+        Some(arn)
+    );
+    assert_eq!(
+        kms::arn_without_describe("1234abcd", "eu-west-1", "111122223333").as_deref(),
+        Some("arn:aws:kms:eu-west-1:111122223333:key/1234abcd")
+    );
+    assert_eq!(
+        kms::arn_without_describe("alias/mine", "eu-west-1", "1"),
+        None
+    );
+}
+
+// ---------------------------------------------------------------- buckets
+
+fn bucket_parts() -> BucketParts {
+    use aws_sdk_s3::types::{
+        Grant, Grantee, ObjectOwnership as SdkOwnership, OwnershipControls, OwnershipControlsRule,
+        Permission, PublicAccessBlockConfiguration, ServerSideEncryption,
+        ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
+        Type,
+    };
+    let grants = vec![
+        Grant::builder()
+            .grantee(
+                Grantee::builder()
+                    .r#type(Type::CanonicalUser)
+                    .id("owner-canonical")
+                    .build()
+                    .unwrap(),
+            )
+            .permission(Permission::FullControl)
+            .build(),
+        Grant::builder()
+            .grantee(
+                Grantee::builder()
+                    .r#type(Type::Group)
+                    .uri("http://acs.amazonaws.com/groups/global/AllUsers")
+                    .build()
+                    .unwrap(),
+            )
+            .permission(Permission::Read)
+            .build(),
+    ];
+    let pab = PublicAccessBlockConfiguration::builder()
+        .block_public_acls(true)
+        .restrict_public_buckets(true)
+        .build();
+    let ownership = OwnershipControls::builder()
+        .rules(
+            OwnershipControlsRule::builder()
+                .object_ownership(SdkOwnership::BucketOwnerEnforced)
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    let enc = ServerSideEncryptionConfiguration::builder()
+        .rules(
+            ServerSideEncryptionRule::builder()
+                .apply_server_side_encryption_by_default(
+                    ServerSideEncryptionByDefault::builder()
+                        .sse_algorithm(ServerSideEncryption::AwsKms)
+                        .kms_master_key_id("alias/mine")
+                        .build()
+                        .unwrap(),
+                )
+                .bucket_key_enabled(true)
+                .build(),
+        )
+        .build()
+        .unwrap();
+    let head = aws_sdk_s3::operation::head_object::HeadObjectOutput::builder()
+        .server_side_encryption(ServerSideEncryption::AwsKms)
+        .ssekms_key_id("alias/mine")
+        .version_id("v1")
+        .build();
+    BucketParts {
+        policy: Part::Known(s3::policy_json(
+            r#"{"Version":"2012-10-17","Statement":[{"Sid":"A","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}"#,
+        )),
+        public_access_block: Part::Known(s3::public_access_block_json(&pab)),
+        ownership_controls: Part::Known(s3::ownership_json(&ownership)),
+        acl: Part::Known(s3::acl_json(Some("owner-canonical"), &grants)),
+        encryption: Part::Known(s3::encryption_json(&enc)),
+        request_payment: Part::Known(json!({"Payer": "Requester"})),
+        website: Part::Absent,
+        objects: vec![
+            s3::ObjectParts {
+                key: "a.txt".into(),
+                head: Part::Known(s3::head_json(&head)),
+                acl: Part::Unknown("AccessDenied: needs s3:GetObjectAcl".into()),
+            },
+            s3::ObjectParts {
+                key: "b.txt".into(),
+                head: Part::Unknown("AccessDenied: needs s3:GetObject".into()),
+                acl: Part::Known(s3::acl_json(Some("other-canonical"), &[])),
+            },
+        ],
+    }
+}
+
+#[test]
+fn bucket_parts_become_a_valid_bucket() {
+    let mut parts = bucket_parts();
+    assert_eq!(parts.owner_id().as_deref(), Some("owner-canonical"));
+    assert_eq!(
+        parts.kms_key_refs(),
+        (vec!["alias/mine".to_string()], false)
+    );
+    let key_arn = "arn:aws:kms:us-east-1:111122223333:key/k1";
+    parts.normalise_kms_ids(|id| (id == "alias/mine").then(|| key_arn.to_string()));
+
+    let world = json!({
+        "accounts": [account::account_json(
+            "111122223333", Some("owner-canonical"), &Part::Absent, &Part::Absent,
+            &Part::Unknown(account::ORGANIZATION_NOT_COLLECTED.into()))],
+        "buckets": [parts.to_json("b", "111122223333", "us-east-1")],
+    });
+    let w = World::from_value(&world).expect("valid world");
+    let b = &w.buckets[0];
+    assert!(b.policy.is_known());
+    let pab = b.public_access_block.known().unwrap();
+    assert!(pab.block_public_acls && pab.restrict_public_buckets && !pab.ignore_public_acls);
+    assert_eq!(
+        b.ownership,
+        Part::Known(ObjectOwnership::BucketOwnerEnforced)
+    );
+    let acl = b.acl.known().unwrap();
+    assert_eq!(acl.grants.len(), 2);
+    let enc = b.encryption.known().unwrap();
+    assert_eq!(enc.algorithm, SseAlgorithm::parse("aws:kms"));
+    assert_eq!(enc.kms_key_id.as_deref(), Some(key_arn));
+    assert!(enc.bucket_key_enabled);
+    assert_eq!(b.request_payment, Part::Known(Payer::Requester));
+    assert!(b.website.is_absent());
+    assert!(!b.objects_complete);
+    let a = b.object("a.txt").unwrap();
+    assert_eq!(
+        a.head.known().unwrap().kms_key_id.as_deref(),
+        Some(key_arn),
+        "the alias the head echoed is normalised to the key ARN"
+    );
+    assert_eq!(
+        a.acl.unknown_reason(),
+        Some("AccessDenied: needs s3:GetObjectAcl")
+    );
+    let bo = b.object("b.txt").unwrap();
+    assert!(bo.head.is_unknown());
+    assert!(bo.acl.is_known());
+    assert!(w.accounts[0].organization.is_unknown());
+    // Round trip through the file format.
+    assert_eq!(World::from_value(&w.to_value()).unwrap(), w);
+}
+
+#[test]
+fn unknown_parts_stay_unknown_never_absent() {
+    let parts = BucketParts {
+        policy: Part::Unknown("AccessDenied: needs s3:GetBucketPolicy".into()),
+        public_access_block: Part::Unknown(
+            "AccessDenied: needs s3:GetBucketPublicAccessBlock".into(),
+        ),
+        ownership_controls: Part::Absent,
+        acl: Part::Unknown("AccessDenied: needs s3:GetBucketAcl".into()),
+        encryption: Part::Absent,
+        request_payment: Part::Unknown("NotImplemented".into()),
+        website: Part::Absent,
+        objects: vec![],
+    };
+    let v = parts.to_json("b", "111122223333", "eu-west-1");
+    assert_eq!(
+        v["policy"],
+        json!({"unknown": "AccessDenied: needs s3:GetBucketPolicy"})
+    );
+    assert_eq!(v["ownership_controls"], Value::Null);
+    let w = World::from_value(&json!({"buckets": [v]})).unwrap();
+    let b = &w.buckets[0];
+    assert_eq!(
+        b.policy.unknown_reason(),
+        Some("AccessDenied: needs s3:GetBucketPolicy")
+    );
+    assert!(b.public_access_block.is_unknown());
+    assert!(b.acl.is_unknown());
+    assert!(b.request_payment.is_unknown());
+    assert!(b.ownership.is_absent());
+    assert!(b.encryption.is_absent());
+    assert_eq!(b.region, "eu-west-1");
+}
+
+#[test]
+fn account_bpa_json_is_accepted() {
+    let v = account::account_json(
+        "111122223333",
+        None,
+        &Part::Unknown("AccessDenied: needs iam:GetAccountAuthorizationDetails".into()),
+        &Part::Known(s3::pab_json(Some(true), Some(true), None, Some(false))),
+        &Part::Unknown(account::ORGANIZATION_NOT_COLLECTED.into()),
+    );
+    let w = World::from_value(&json!({"accounts": [v]})).unwrap();
+    let a = &w.accounts[0];
+    assert!(a.iam.is_unknown());
+    let bpa = a.block_public_access.known().unwrap();
+    assert!(bpa.block_public_acls && bpa.ignore_public_acls);
+    assert!(!bpa.block_public_policy && !bpa.restrict_public_buckets);
+}
+
+// ---------------------------------------------------------------- IAM
+
+#[test]
+fn auth_details_become_the_cli_shape() {
+    use aws_sdk_iam::types::{
+        AttachedPermissionsBoundary, AttachedPolicy, GroupDetail, ManagedPolicyDetail,
+        PermissionsBoundaryAttachmentType, PolicyDetail, PolicyVersion, RoleDetail, Tag,
+        UserDetail,
+    };
+    let doc = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
+    let encoded: String =
+        percent_encoding::utf8_percent_encode(doc, percent_encoding::NON_ALPHANUMERIC).to_string();
+    let managed_arn = "arn:aws:iam::111122223333:policy/mp";
+    let boundary_arn = "arn:aws:iam::111122223333:policy/boundary";
+    let details = iam::AuthDetails {
+        users: vec![UserDetail::builder()
+            .user_name("alice")
+            .user_id("AIDAEXAMPLE")
+            .arn("arn:aws:iam::111122223333:user/alice")
+            .path("/")
+            .group_list("devs")
+            .user_policy_list(
+                PolicyDetail::builder()
+                    .policy_name("inline")
+                    .policy_document(&encoded)
+                    .build(),
+            )
+            .attached_managed_policies(
+                AttachedPolicy::builder()
+                    .policy_name("mp")
+                    .policy_arn(managed_arn)
+                    .build(),
+            )
+            .permissions_boundary(
+                AttachedPermissionsBoundary::builder()
+                    .permissions_boundary_type(PermissionsBoundaryAttachmentType::Policy)
+                    .permissions_boundary_arn(boundary_arn)
+                    .build(),
+            )
+            .tags(Tag::builder().key("team").value("data").build().unwrap())
+            .build()],
+        groups: vec![GroupDetail::builder()
+            .group_name("devs")
+            .arn("arn:aws:iam::111122223333:group/devs")
+            .path("/")
+            .group_policy_list(
+                PolicyDetail::builder()
+                    .policy_name("g")
+                    .policy_document(&encoded)
+                    .build(),
+            )
+            .build()],
+        roles: vec![RoleDetail::builder()
+            .role_name("r")
+            .arn("arn:aws:iam::111122223333:role/r")
+            .path("/")
+            .assume_role_policy_document(percent_encoding::utf8_percent_encode(
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+                percent_encoding::NON_ALPHANUMERIC,
+            ).to_string())
+            .role_policy_list(
+                PolicyDetail::builder()
+                    .policy_name("rp")
+                    .policy_document(doc)
+                    .build(),
+            )
+            .build()],
+        policies: vec![
+            ManagedPolicyDetail::builder()
+                .policy_name("mp")
+                .arn(managed_arn)
+                .default_version_id("v2")
+                .policy_version_list(
+                    PolicyVersion::builder()
+                        .version_id("v1")
+                        .is_default_version(false)
+                        .document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}"#)
+                        .build(),
+                )
+                .policy_version_list(
+                    PolicyVersion::builder()
+                        .version_id("v2")
+                        .is_default_version(true)
+                        .document(&encoded)
+                        .build(),
+                )
+                .build(),
+            ManagedPolicyDetail::builder()
+                .policy_name("boundary")
+                .arn(boundary_arn)
+                .default_version_id("v1")
+                .policy_version_list(
+                    PolicyVersion::builder()
+                        .version_id("v1")
+                        .is_default_version(true)
+                        .document(doc)
+                        .build(),
+                )
+                .build(),
+        ],
+    };
+    let v = details.to_json();
+    assert_eq!(
+        v["UserDetailList"][0]["UserPolicyList"][0]["PolicyDocument"],
+        json!(encoded)
+    );
+    assert_eq!(
+        v["Policies"][0]["PolicyVersionList"][1]["IsDefaultVersion"],
+        json!(true)
+    );
+    let acct = account::account_json(
+        "111122223333",
+        None,
+        &Part::Known(v),
+        &Part::Absent,
+        &Part::Unknown(account::ORGANIZATION_NOT_COLLECTED.into()),
+    );
+    let w = World::from_value(&json!({"accounts": [acct]})).expect("valid world");
+    let iam = w.accounts[0].iam.known().expect("iam known");
+    let alice = iam.user_by_name("alice").unwrap();
+    assert_eq!(alice.groups, vec!["devs".to_string()]);
+    assert_eq!(alice.inline_policies.len(), 1);
+    assert_eq!(alice.permissions_boundary.as_deref(), Some(boundary_arn));
+    assert_eq!(alice.tags, vec![("team".to_string(), "data".to_string())]);
+    assert_eq!(alice.attached_policies[0].arn, managed_arn);
+    assert!(iam.role_by_name("r").is_some());
+    assert!(iam.group_by_name("devs").is_some());
+    let mp = iam.managed_policy(managed_arn).unwrap();
+    assert_eq!(mp.default_version_id.as_deref(), Some("v2"));
+    assert!(mp.document.is_known());
+    // The default version (v2, an Allow) is the one that applies, not v1 (a Deny).
+    let text = serde_json::to_string(&mp.document.known().unwrap().to_value()).unwrap();
+    assert!(text.contains("Allow") && !text.contains("Deny"), "{text}");
+}
+
+// ---------------------------------------------------------------- KMS
+
+#[test]
+fn kms_key_json_is_accepted() {
+    use aws_sdk_kms::types::{
+        GrantConstraints, GrantListEntry, GrantOperation, KeyManagerType, KeyMetadata, KeyState,
+    };
+    let arn = "arn:aws:kms:us-east-1:111122223333:key/k1";
+    let md = KeyMetadata::builder()
+        .key_id("k1")
+        .arn(arn)
+        .aws_account_id("111122223333")
+        .key_manager(KeyManagerType::Customer)
+        .key_state(KeyState::Disabled)
+        .build()
+        .unwrap();
+    let grants = vec![
+        GrantListEntry::builder()
+            .grant_id("g1")
+            .grantee_principal("arn:aws:iam::444455556666:role/reader")
+            .operations(GrantOperation::Decrypt)
+            .constraints(
+                GrantConstraints::builder()
+                    .encryption_context_subset("aws:s3:arn", "arn:aws:s3:::b")
+                    .build(),
+            )
+            .build(),
+        // No grantee: left out.
+        GrantListEntry::builder().grant_id("g2").build(),
+    ];
+    let policy = Part::Known(
+        json!({"Policy": r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"}]}"#}),
+    );
+    let v = kms::key_json(
+        kms::metadata_json(&md),
+        &["alias/mine".to_string()],
+        &policy,
+        &Part::Known(kms::grants_json(&grants)),
+    );
+    let w = World::from_value(&json!({"kms_keys": [v]})).expect("valid world");
+    let k = &w.kms_keys[0];
+    assert_eq!(k.arn, arn);
+    assert!(!k.enabled);
+    assert!(!k.aws_managed);
+    assert_eq!(k.aliases, vec!["alias/mine".to_string()]);
+    assert!(k.policy.is_known());
+    let g = k.grants.known().unwrap();
+    assert_eq!(g.len(), 1);
+    assert!(g[0].allows_operation("Decrypt"));
+
+    // Metadata built from the ARN alone (DescribeKey refused) with unknown policy and grants.
+    let v = kms::key_json(
+        json!({"Arn": arn}),
+        &[],
+        &Part::Unknown("AccessDeniedException: needs kms:GetKeyPolicy".into()),
+        &Part::Unknown("AccessDeniedException: needs kms:ListGrants".into()),
+    );
+    let w = World::from_value(&json!({"kms_keys": [v]})).unwrap();
+    assert!(w.kms_keys[0].policy.is_unknown() && w.kms_keys[0].grants.is_unknown());
+}
+
+// ---------------------------------------------------------------- CloudFront
+
+#[test]
+fn cloudfront_json_is_accepted() {
+    use aws_sdk_cloudfront::types::{
+        OriginAccessControlOriginTypes, OriginAccessControlSigningBehaviors,
+        OriginAccessControlSigningProtocols, OriginAccessControlSummary,
+    };
+    let oac = OriginAccessControlSummary::builder()
+        .id("E2OAC")
+        .description("")
+        .name("oac")
+        .signing_protocol(OriginAccessControlSigningProtocols::Sigv4)
+        .signing_behavior(OriginAccessControlSigningBehaviors::Always)
+        .origin_access_control_origin_type(OriginAccessControlOriginTypes::S3)
+        .build()
+        .unwrap();
+    let v = json!({
+        "distributions": [],
+        "origin_access_controls": [cloudfront::oac_json(&oac)],
+        "origin_access_identities": [],
+    });
+    let w = World::from_value(&json!({"cloudfront": v})).expect("valid world");
+    let cf = w.cloudfront.known().unwrap();
+    let o = cf.origin_access_control("E2OAC").unwrap();
+    assert_eq!(o.signing_behavior.as_deref(), Some("always"));
+    assert_eq!(o.origin_type.as_deref(), Some("s3"));
+}
+
+// ---------------------------------------------------------------- sanitize
+
+#[test]
+fn unparseable_parts_become_unknown() {
+    let mut world = json!({
+        "format_version": 1,
+        "accounts": [{"account_id": "111122223333", "iam": {"UserDetailList": "oops"}}],
+        "buckets": [{
+            "name": "b", "account_id": "111122223333",
+            "policy": {"Policy": "{not json"},
+            "acl": {"Grants": []},
+            "objects": [{"key": "k", "head": {"ServerSideEncryption": 5}}]
+        }],
+        "kms_keys": [{"metadata": {"Arn": "not-an-arn"}}],
+    });
+    let problems = sanitize(&mut world);
+    assert_eq!(problems.len(), 4, "{problems:#?}");
+    let w = World::from_value(&world).expect("sanitized world parses");
+    assert!(w.accounts[0].iam.is_unknown());
+    assert!(w.buckets[0].policy.is_unknown());
+    assert!(w.buckets[0].acl.is_known());
+    assert!(w.buckets[0].objects[0].head.is_unknown());
+    assert!(w.kms_keys.is_empty());
+}

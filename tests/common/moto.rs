@@ -1,0 +1,243 @@
+//! The local AWS emulator for the live tests (tests/live_*.rs): starts a private moto server on a
+//! free port, waits until it answers, and kills it when dropped; builds AWS SDK clients pointed at
+//! it for setting up the state under test; and prepares `s3medic` subprocesses with credentials
+//! for it. See docs in /work/shared/docs/emulator.md (moto quirks) and README "Tests".
+//!
+//! The server binary comes from `S3MEDIC_MOTO_SERVER` or `.venv/bin/moto_server` in the repository
+//! (`bash scripts/test.sh` installs it). A missing server is a test failure, never a skip.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// moto's default account id.
+pub const ACCOUNT: &str = "123456789012";
+pub const REGION: &str = "us-east-1";
+/// Any key pair works with moto (its own enforcement is off); these are AWS's documentation keys.
+pub const ACCESS_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
+pub const SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A running moto server, killed on drop.
+pub struct Moto {
+    /// `http://127.0.0.1:PORT`.
+    pub endpoint: String,
+    pub port: u16,
+    /// The server's stdout/stderr.
+    pub log: PathBuf,
+    child: Child,
+}
+
+/// The moto server executable: `S3MEDIC_MOTO_SERVER`, else `.venv/bin/moto_server`; panics when
+/// neither exists.
+pub fn moto_server_path() -> PathBuf {
+    let from_env = std::env::var_os("S3MEDIC_MOTO_SERVER")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from);
+    let candidates = from_env.into_iter().chain(std::iter::once(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/moto_server"),
+    ));
+    for c in candidates {
+        if c.is_file() {
+            return c;
+        }
+    }
+    panic!(
+        "moto server not found: run `bash scripts/test.sh` (it installs moto into .venv) or set \
+         S3MEDIC_MOTO_SERVER"
+    );
+}
+
+fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    l.local_addr().expect("local addr").port()
+}
+
+/// One plain HTTP/1.1 request; returns the status code, or None when nothing answers yet.
+fn http_status(port: u16, method: &str, path: &str) -> Option<u16> {
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    s.set_write_timeout(Some(Duration::from_secs(5))).ok()?;
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    s.write_all(req.as_bytes()).ok()?;
+    let mut buf = Vec::new();
+    let _ = s.read_to_end(&mut buf);
+    let text = String::from_utf8_lossy(&buf);
+    let status = text.lines().next()?.split_whitespace().nth(1)?;
+    status.parse().ok()
+}
+
+impl Moto {
+    /// Starts a fresh server on a free port and waits (up to 30 s) until `GET /moto-api/` answers.
+    pub fn start() -> Moto {
+        let server = moto_server_path();
+        let mut last_err = String::new();
+        // A port picked free can be taken before moto binds it: retry with a new port.
+        for _attempt in 0..3 {
+            let port = free_port();
+            let log = std::env::temp_dir()
+                .join(format!("s3medic-moto-{}-{port}.log", std::process::id()));
+            let out = std::fs::File::create(&log).expect("create moto log file");
+            let err = out.try_clone().expect("clone moto log file");
+            let child = Command::new(&server)
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .stdin(Stdio::null())
+                .stdout(out)
+                .stderr(err)
+                .spawn()
+                .unwrap_or_else(|e| panic!("cannot start {}: {e}", server.display()));
+            let mut moto = Moto {
+                endpoint: format!("http://127.0.0.1:{port}"),
+                port,
+                log,
+                child,
+            };
+            let deadline = Instant::now() + START_TIMEOUT;
+            loop {
+                if http_status(port, "GET", "/moto-api/").is_some_and(|s| s < 500) {
+                    return moto;
+                }
+                if let Ok(Some(status)) = moto.child.try_wait() {
+                    last_err = format!(
+                        "moto server exited ({status}) before answering on port {port}; log {}:\n{}",
+                        moto.log.display(),
+                        std::fs::read_to_string(&moto.log).unwrap_or_default()
+                    );
+                    break;
+                }
+                if Instant::now() > deadline {
+                    panic!(
+                        "moto server did not answer on port {port} within {}s; log {}:\n{}",
+                        START_TIMEOUT.as_secs(),
+                        moto.log.display(),
+                        std::fs::read_to_string(&moto.log).unwrap_or_default()
+                    );
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        panic!("{last_err}");
+    }
+
+    /// `POST /moto-api/reset`: forgets all state.
+    pub fn reset(&self) {
+        let st = http_status(self.port, "POST", "/moto-api/reset");
+        assert_eq!(st, Some(200), "moto reset failed");
+    }
+
+    /// The shared SDK configuration for setup clients: static credentials, us-east-1, this
+    /// endpoint, no retries (a failing setup call fails the test at once).
+    pub async fn sdk_config(&self) -> aws_config::SdkConfig {
+        let creds =
+            aws_sdk_s3::config::Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "moto");
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .credentials_provider(creds)
+            .region(aws_config::Region::new(REGION))
+            .endpoint_url(&self.endpoint)
+            .retry_config(aws_config::retry::RetryConfig::disabled())
+            .load()
+            .await
+    }
+
+    /// An S3 client with path-style addressing.
+    pub async fn s3(&self) -> aws_sdk_s3::Client {
+        let conf = aws_sdk_s3::config::Builder::from(&self.sdk_config().await)
+            .force_path_style(true)
+            .build();
+        aws_sdk_s3::Client::from_conf(conf)
+    }
+
+    pub async fn iam(&self) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::new(&self.sdk_config().await)
+    }
+
+    pub async fn kms(&self) -> aws_sdk_kms::Client {
+        aws_sdk_kms::Client::new(&self.sdk_config().await)
+    }
+
+    /// An s3control client with a fixed endpoint: the SDK's rules would put the account id in
+    /// front of the host (`123456789012.127.0.0.1`), which does not resolve.
+    pub async fn s3control(&self) -> aws_sdk_s3control::Client {
+        let conf = aws_sdk_s3control::config::Builder::from(&self.sdk_config().await)
+            .endpoint_resolver(FixedEndpoint(self.endpoint.clone()))
+            .build();
+        aws_sdk_s3control::Client::from_conf(conf)
+    }
+
+    /// `s3medic` as a subprocess with credentials and region for this server, isolated from the
+    /// caller's AWS configuration (no profile, no config files, no instance metadata).
+    pub fn s3medic(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_s3medic"));
+        c.env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+            .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+            .env("AWS_REGION", REGION)
+            .env("AWS_DEFAULT_REGION", REGION)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", "/nonexistent/s3medic-test/config")
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                "/nonexistent/s3medic-test/credentials",
+            )
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("AWS_ENDPOINT_URL")
+            .env("NO_COLOR", "1");
+        c
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!("moto server log kept: {}", self.log.display());
+        } else {
+            let _ = std::fs::remove_file(&self.log);
+        }
+    }
+}
+
+#[derive(Debug)]
+struct FixedEndpoint(String);
+
+impl aws_sdk_s3control::config::endpoint::ResolveEndpoint for FixedEndpoint {
+    fn resolve_endpoint<'a>(
+        &'a self,
+        _params: &'a aws_sdk_s3control::config::endpoint::Params,
+    ) -> aws_sdk_s3control::config::endpoint::EndpointFuture<'a> {
+        aws_sdk_s3control::config::endpoint::EndpointFuture::ready(Ok(
+            aws_sdk_s3control::config::endpoint::Endpoint::builder()
+                .url(self.0.clone())
+                .build(),
+        ))
+    }
+}
+
+/// A unique-enough lowercase name suffix for buckets, users and roles of one test.
+pub fn unique(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// The value of an AWS SDK result, or a panic naming the call and the full error chain.
+pub fn must<T, E: std::error::Error>(r: Result<T, E>, what: &str) -> T {
+    r.unwrap_or_else(|e| panic!("{what}: {}", aws_sdk_s3::error::DisplayErrorContext(&e)))
+}
+
+/// A policy document compiled by s3medic's parser, for semantic comparison with the World.
+pub fn policy(v: &serde_json::Value) -> s3medic::policy::Policy {
+    s3medic::policy::parse_policy_value(v).expect("test policy parses")
+}
