@@ -4,6 +4,7 @@
 //! I/O, except `collect`, which reads a World from AWS through the SDK; the binary in `main.rs` is
 //! a thin command-line front end over it.
 
+pub mod apply;
 pub mod collect;
 pub mod diagnose;
 pub mod eval;

@@ -1,12 +1,14 @@
 //! Command-line definitions (clap) and dispatch. The only module that knows about argument
 //! syntax, terminals and exit codes; everything it calls is the pure library.
 
+mod apply;
 mod explain;
 mod live_args;
 mod operations;
 mod plan;
 mod playbooks;
 mod request_args;
+mod rollback;
 mod snapshot;
 
 use std::process::ExitCode;
@@ -43,6 +45,11 @@ pub enum Command {
     Plan(plan::PlanArgs),
     /// Read the World of a bucket from AWS and write it as a World file.
     Snapshot(snapshot::SnapshotArgs),
+    /// Apply a plan file exactly as planned: stale check, confirmation, rollback snapshot, writes
+    /// with read-back, undo on failure. Exit 0 applied, 1 error (rolled back), 3 refused.
+    Apply(apply::ApplyArgs),
+    /// Restore every resource of a rollback snapshot (saved by `apply`) to its saved state.
+    Rollback(rollback::RollbackArgs),
 }
 
 /// Output format of a command.
@@ -74,6 +81,8 @@ pub fn main() -> ExitCode {
         Command::Playbooks(args) => playbooks::run(args),
         Command::Plan(args) => plan::run(args),
         Command::Snapshot(args) => snapshot::run(args),
+        Command::Apply(args) => apply::run(args),
+        Command::Rollback(args) => rollback::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
