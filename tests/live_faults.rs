@@ -1,0 +1,718 @@
+//! Live fault injection and terminal tests against a local moto server. A small forwarding proxy
+//! (tests/common/proxy.rs) sits between `s3medic` and moto and answers chosen requests itself:
+//! throttling (503 SlowDown) is retried and the part is read; a read refused with 403 AccessDenied
+//! becomes an unknown part naming the permission (never absent) and the plan lists it among its
+//! unknowns; a connection reset on every attempt of the second write of `apply` makes it fail and
+//! undo the first write. Setup always goes to moto directly; only `s3medic` talks to the proxy.
+//! Also the confirmation prompt of `apply` on a real (pseudo-)terminal: "n" writes nothing and
+//! exits 3, "y" applies.
+//!
+//! Each test starts its own moto server and proxy. Needs the moto server (`bash scripts/test.sh`
+//! installs it into .venv) and python3 (for the pseudo-terminal); never skipped.
+
+#[path = "common/moto.rs"]
+mod moto;
+#[path = "common/proxy.rs"]
+mod proxy;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use aws_sdk_s3::primitives::ByteStream;
+use moto::{must, policy, unique, Moto, ACCOUNT, REGION};
+use proxy::{Canned, Outcome, Proxy, Rule};
+use s3medic::world::{Part, World};
+use serde_json::{json, Value};
+
+/// The inline policy s3medic creates for an identity-side grant.
+const GRANTS: &str = "s3medic-grants";
+
+/// A finished subprocess: exit code, stdout, stderr.
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn expect_code(&self, want: i32, what: &str) -> &Run {
+        assert_eq!(
+            self.code,
+            Some(want),
+            "{what}: expected exit {want}\nstdout:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    fn json(&self, what: &str) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "{what}: stdout is not JSON ({e})\nstdout:\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+}
+
+/// Runs with stdin not a terminal (/dev/null) and stdout/stderr captured.
+fn run(mut c: Command, what: &str) -> Run {
+    let o = c
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
+    Run {
+        code: o.status.code(),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+fn scratch(prefix: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(unique(prefix));
+    std::fs::create_dir_all(&dir).expect("create scratch dir");
+    dir
+}
+
+fn read_json(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
+}
+
+fn endpoint_flags(endpoint: &str) -> [String; 4] {
+    [
+        "--endpoint-url".into(),
+        endpoint.into(),
+        "--region".into(),
+        REGION.into(),
+    ]
+}
+
+fn decode_policy_text(text: &str) -> Value {
+    // IAM inline documents come back URL-encoded (as on AWS); key policies plain.
+    let decoded = if text.trim_start().starts_with('{') {
+        text.to_string()
+    } else {
+        percent_encoding::percent_decode_str(text)
+            .decode_utf8()
+            .expect("utf-8 policy")
+            .into_owned()
+    };
+    serde_json::from_str(&decoded).expect("stored policy is JSON")
+}
+
+/// The user's inline policy `name` as moto stores it, or null when it does not exist.
+async fn user_policy(moto: &Moto, user: &str, name: &str) -> Value {
+    let iam = moto.iam().await;
+    match iam
+        .get_user_policy()
+        .user_name(user)
+        .policy_name(name)
+        .send()
+        .await
+    {
+        Ok(p) => decode_policy_text(p.policy_document()),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_no_such_entity_exception()) =>
+        {
+            Value::Null
+        }
+        Err(e) => panic!(
+            "GetUserPolicy {user}/{name}: {}",
+            aws_sdk_iam::error::DisplayErrorContext(&e)
+        ),
+    }
+}
+
+async fn key_policy(moto: &Moto, key_arn: &str) -> Value {
+    let kms = moto.kms().await;
+    let p = must(
+        kms.get_key_policy()
+            .key_id(key_arn)
+            .policy_name("default")
+            .send()
+            .await,
+        "GetKeyPolicy",
+    );
+    decode_policy_text(p.policy().expect("key policy text"))
+}
+
+/// The broken case of tests/live_apply.rs: user bob may list the bucket but not read the object;
+/// with `kms`, the object is SSE-KMS encrypted under a key whose policy names only a key
+/// administrator role. With `bucket_policy`, the bucket also has that policy (it grants nothing
+/// to bob).
+struct Broken {
+    bucket: String,
+    key: String,
+    user_name: String,
+    user_arn: String,
+    kms: Option<(String, Value)>,
+    list_only: Value,
+}
+
+async fn set_up_broken(moto: &Moto, kms: bool, bucket_policy: Option<&Value>) -> Broken {
+    let s3 = moto.s3().await;
+    let iam = moto.iam().await;
+    let bucket = unique("live-faults");
+    let key = "data/2026/export.csv".to_string();
+
+    let user_name = unique("bob");
+    let user = must(
+        iam.create_user().user_name(&user_name).send().await,
+        "CreateUser",
+    );
+    let user_arn = user.user().expect("user").arn().to_string();
+    let list_only = json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "List",
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": format!("arn:aws:s3:::{bucket}")
+        }]
+    });
+    must(
+        iam.put_user_policy()
+            .user_name(&user_name)
+            .policy_name("ListOnly")
+            .policy_document(list_only.to_string())
+            .send()
+            .await,
+        "PutUserPolicy ListOnly",
+    );
+    must(
+        s3.create_bucket().bucket(&bucket).send().await,
+        "CreateBucket",
+    );
+    if let Some(p) = bucket_policy {
+        let text = p.to_string().replace("BUCKET", &bucket);
+        must(
+            s3.put_bucket_policy()
+                .bucket(&bucket)
+                .policy(text)
+                .send()
+                .await,
+            "PutBucketPolicy",
+        );
+    }
+
+    let mut put = s3
+        .put_object()
+        .bucket(&bucket)
+        .key(&key)
+        .body(ByteStream::from_static(b"id,value\n1,2\n"));
+    let mut kms_out = None;
+    if kms {
+        let kms_client = moto.kms().await;
+        let admin = unique("KeyAdmin");
+        let admin_role = must(
+            iam.create_role()
+                .role_name(&admin)
+                .assume_role_policy_document(
+                    json!({
+                        "Version": "2012-10-17",
+                        "Statement": [{
+                            "Effect": "Allow",
+                            "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")},
+                            "Action": "sts:AssumeRole"
+                        }]
+                    })
+                    .to_string(),
+                )
+                .send()
+                .await,
+            "CreateRole",
+        );
+        let admin_arn = admin_role.role().expect("role").arn().to_string();
+        let created = must(kms_client.create_key().send().await, "CreateKey");
+        let meta = created.key_metadata().expect("key metadata");
+        let key_id = meta.key_id().to_string();
+        let key_arn = meta.arn().expect("key arn").to_string();
+        let key_policy = json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Sid": "KeyAdmin",
+                "Effect": "Allow",
+                "Principal": {"AWS": admin_arn},
+                "Action": "kms:*",
+                "Resource": "*"
+            }]
+        });
+        must(
+            kms_client
+                .put_key_policy()
+                .key_id(&key_id)
+                .policy_name("default")
+                .policy(key_policy.to_string())
+                .send()
+                .await,
+            "PutKeyPolicy",
+        );
+        put = put
+            .server_side_encryption(aws_sdk_s3::types::ServerSideEncryption::AwsKms)
+            .ssekms_key_id(&key_id);
+        kms_out = Some((key_arn, key_policy));
+    }
+    must(put.send().await, "PutObject");
+    Broken {
+        bucket,
+        key,
+        user_name,
+        user_arn,
+        kms: kms_out,
+        list_only,
+    }
+}
+
+fn request_flags(b: &Broken) -> Vec<String> {
+    [
+        "--principal",
+        &b.user_arn,
+        "--operation",
+        "GetObject",
+        "--bucket",
+        &b.bucket,
+        "--key",
+        &b.key,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+/// `s3medic plan --live … --output json -o out` against `endpoint`: the run and the plan file.
+fn plan_live(moto: &Moto, endpoint: &str, b: &Broken, out: &Path) -> Run {
+    let mut c = moto.s3medic();
+    c.args(["plan", "--live"])
+        .args(request_flags(b))
+        .args(endpoint_flags(endpoint))
+        .args(["--output", "json", "-o"])
+        .arg(out);
+    run(c, "s3medic plan --live")
+}
+
+/// `s3medic snapshot --bucket B -o out` against `endpoint`.
+fn snapshot(moto: &Moto, endpoint: &str, bucket: &str, out: &Path) -> Run {
+    let mut c = moto.s3medic();
+    c.args(["snapshot", "--bucket", bucket])
+        .args(endpoint_flags(endpoint))
+        .arg("-o")
+        .arg(out);
+    run(c, "s3medic snapshot")
+}
+
+fn load_world(path: &Path) -> World {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("snapshot {} not written: {e}", path.display()));
+    World::from_json_str(&text).unwrap_or_else(|e| panic!("snapshot does not load: {e}\n{text}"))
+}
+
+/// A bucket policy that grants bob nothing (BUCKET is replaced by the bucket name). moto ignores
+/// the Principal of a Deny: deny only an action neither the setup nor the collector uses.
+fn sample_bucket_policy() -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "DenyInsecureDelete",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:DeleteObject",
+            "Resource": "arn:aws:s3:::BUCKET/*",
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}}
+        }]
+    })
+}
+
+/// GetBucketPolicy of `bucket` (path-style: `GET /BUCKET?policy`).
+fn get_bucket_policy_rule(bucket: &str, response: Canned) -> Rule {
+    Rule::new(response)
+        .method("GET")
+        .path_contains(format!("/{bucket}"))
+        .query_contains("policy")
+}
+
+#[tokio::test]
+async fn throttling_is_retried() {
+    let moto = Moto::start();
+    let s3 = moto.s3().await;
+    let bucket = unique("live-throttle");
+    must(
+        s3.create_bucket().bucket(&bucket).send().await,
+        "CreateBucket",
+    );
+    let set = serde_json::from_str::<Value>(
+        &sample_bucket_policy()
+            .to_string()
+            .replace("BUCKET", &bucket),
+    )
+    .unwrap();
+    must(
+        s3.put_bucket_policy()
+            .bucket(&bucket)
+            .policy(set.to_string())
+            .send()
+            .await,
+        "PutBucketPolicy",
+    );
+
+    let rule = get_bucket_policy_rule(&bucket, Canned::slow_down()).times(2);
+    let proxy = Proxy::start(&moto.endpoint, vec![rule.clone()]);
+    let dir = scratch("s3medic-live-faults");
+    let out = dir.join("w.json");
+    // Default max attempts (3): two throttled answers, then the real one.
+    let r = snapshot(&moto, &proxy.endpoint, &bucket, &out);
+    r.expect_code(0, "snapshot through a throttling proxy");
+
+    assert_eq!(
+        proxy.matched(0),
+        2,
+        "the proxy throttled two attempts:\n{}",
+        proxy.log_text()
+    );
+    let seen = proxy.seen_matching(&rule);
+    let outcomes: Vec<&Outcome> = seen.iter().map(|s| &s.outcome).collect();
+    assert_eq!(
+        outcomes,
+        vec![
+            &Outcome::Rule(0),
+            &Outcome::Rule(0),
+            &Outcome::Forwarded(200)
+        ],
+        "GetBucketPolicy: throttled twice, then read from moto (3 attempts):\n{}",
+        proxy.log_text()
+    );
+
+    let w = load_world(&out);
+    let b = w.bucket(&bucket).expect("bucket in the World");
+    assert_eq!(
+        b.policy,
+        Part::Known(policy(&set)),
+        "the throttled bucket policy is read after retrying\nstderr:\n{}",
+        r.stderr
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn unreadable_resource_is_unknown_and_the_plan_says_so() {
+    let moto = Moto::start();
+    let b = set_up_broken(&moto, false, Some(&sample_bucket_policy())).await;
+    let rule = get_bucket_policy_rule(&b.bucket, Canned::access_denied());
+    let proxy = Proxy::start(&moto.endpoint, vec![rule.clone()]);
+    let dir = scratch("s3medic-live-faults");
+
+    // Snapshot: the bucket policy exists but cannot be read: unknown naming the permission.
+    let out = dir.join("w.json");
+    let r = snapshot(&moto, &proxy.endpoint, &b.bucket, &out);
+    r.expect_code(0, "snapshot with GetBucketPolicy denied");
+    assert_eq!(
+        proxy.matched(0),
+        1,
+        "AccessDenied is not retried:\n{}",
+        proxy.log_text()
+    );
+    let raw = read_json(&out);
+    let w = load_world(&out);
+    let bucket = w.bucket(&b.bucket).expect("bucket in the World");
+    match &bucket.policy {
+        Part::Unknown(why) => assert!(
+            why.contains("s3:GetBucketPolicy"),
+            "the unknown names the permission s3:GetBucketPolicy: {why:?}"
+        ),
+        other => panic!(
+            "a bucket policy that could not be read must be unknown, got {other:?}\nstderr:\n{}",
+            r.stderr
+        ),
+    }
+    let raw_bucket = raw["buckets"]
+        .as_array()
+        .and_then(|bs| bs.iter().find(|x| x["name"] == b.bucket.as_str()))
+        .unwrap_or_else(|| panic!("bucket in the snapshot JSON: {raw:#}"));
+    assert!(
+        raw_bucket["policy"]["unknown"]
+            .as_str()
+            .is_some_and(|s| s.contains("s3:GetBucketPolicy")),
+        "snapshot JSON: policy is {{\"unknown\": …}}: {raw_bucket:#}"
+    );
+    assert!(
+        r.stderr.contains("s3:GetBucketPolicy") || r.stderr.contains("policy"),
+        "snapshot says on stderr what it could not read:\n{}",
+        r.stderr
+    );
+
+    // Plan: the unknown bucket policy is listed among the plan's unknowns.
+    let plan_path = dir.join("plan.json");
+    let p = plan_live(&moto, &proxy.endpoint, &b, &plan_path);
+    // bob still lacks s3:GetObject: changes are planned (exit 2) despite the unknown.
+    p.expect_code(2, "plan --live with an unreadable bucket policy");
+    let plan = p.json("plan --live --output json");
+    let unknowns: Vec<&str> = plan["unknowns"]
+        .as_array()
+        .unwrap_or_else(|| panic!("plan has no `unknowns` array: {plan:#}"))
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        unknowns.iter().any(|u| u.contains("bucket policy")
+            && u.contains(&b.bucket)
+            && u.contains("s3:GetBucketPolicy")),
+        "the plan's unknowns name the unreadable bucket policy of `{}`: {unknowns:#?}\nexit {:?}",
+        b.bucket,
+        p.code
+    );
+    assert!(proxy.matched(0) >= 2, "plan read through the proxy");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn connection_reset_mid_apply_rolls_back() {
+    let moto = Moto::start();
+    let b = set_up_broken(&moto, true, None).await;
+    let (key_arn, original_key_policy) = b.kms.clone().expect("kms case");
+    let dir = scratch("s3medic-live-faults");
+    let plan_path = dir.join("plan.json");
+    // Planned against moto directly.
+    let p = plan_live(&moto, &moto.endpoint, &b, &plan_path);
+    p.expect_code(2, "plan --live");
+    let plan = read_json(&plan_path);
+    let changes = plan["changes"].as_array().expect("changes").clone();
+    let kinds: Vec<&str> = changes
+        .iter()
+        .map(|c| c["target"]["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, vec!["inline_policy", "key_policy"], "{plan:#}");
+    let inline_id = changes[0]["id"].as_str().unwrap().to_string();
+    let key_id = changes[1]["id"].as_str().unwrap().to_string();
+
+    // Every attempt of PutKeyPolicy (3 by default) has its connection closed unanswered.
+    let rule = Rule::new(Canned::Reset)
+        .method("POST")
+        .header_contains("X-Amz-Target", "TrentService.PutKeyPolicy")
+        .times(3);
+    let proxy = Proxy::start(&moto.endpoint, vec![rule]);
+    let mut c = moto.s3medic();
+    c.arg("apply")
+        .arg(&plan_path)
+        .arg("--yes")
+        .arg("--snapshot-dir")
+        .arg(dir.join("snapshots"))
+        .args(["--output", "json"])
+        .args(endpoint_flags(&proxy.endpoint));
+    let r = run(c, "s3medic apply through a resetting proxy");
+    r.expect_code(1, "apply whose key policy write is reset");
+    let report = r.json("apply report");
+
+    assert_eq!(
+        proxy.matched(0),
+        3,
+        "PutKeyPolicy was attempted 3 times (default max attempts), each reset:\n{}",
+        proxy.log_text()
+    );
+    if let Some(failed) = report.get("failed_change").filter(|v| !v.is_null()) {
+        assert_eq!(failed, key_id.as_str(), "{report:#}");
+    }
+    let undone: Vec<String> = report["undone"]
+        .as_array()
+        .unwrap_or_else(|| panic!("report has no `undone` array: {report:#}"))
+        .iter()
+        .map(|v| match v {
+            Value::String(s) => s.clone(),
+            other => other["id"].as_str().unwrap_or_default().to_string(),
+        })
+        .collect();
+    assert_eq!(
+        undone,
+        vec![inline_id.clone()],
+        "the inline policy write is undone: {report:#}"
+    );
+    assert!(
+        report["undo_failures"]
+            .as_array()
+            .is_none_or(|a| a.is_empty()),
+        "{report:#}"
+    );
+
+    // moto holds the originals.
+    assert_eq!(user_policy(&moto, &b.user_name, GRANTS).await, Value::Null);
+    assert_eq!(key_policy(&moto, &key_arn).await, original_key_policy);
+    assert_eq!(
+        user_policy(&moto, &b.user_name, "ListOnly").await,
+        b.list_only
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Runs `argv` in a new session on a pseudo-terminal (stdin, stderr and the controlling terminal;
+/// stdout goes to `stdout_file`), waits for the confirmation prompt, types `answer`, and exits with
+/// the child's exit code (97: timeout, 98: killed by a signal, 99: no prompt). The terminal
+/// transcript is written to stderr.
+const PTY_SCRIPT: &str = r#"
+import os, pty, select, signal, sys, time
+out_path, answer, argv = sys.argv[1], sys.argv[2], sys.argv[3:]
+pid, fd = pty.fork()
+if pid == 0:
+    o = os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.dup2(o, 1)
+    os.execv(argv[0], argv)
+buf = b""
+sent = False
+deadline = time.time() + 60
+prompt_at = None
+status = None
+while True:
+    if time.time() > deadline:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        sys.stderr.write(buf.decode("utf-8", "replace"))
+        sys.exit(97 if sent else 99)
+    r, _, _ = select.select([fd], [], [], 0.1)
+    if r:
+        try:
+            data = os.read(fd, 4096)
+        except OSError:
+            data = b""
+        if not data:
+            break
+        buf += data
+    if not sent:
+        if prompt_at is None and (b"[y/N]" in buf or b"Apply these changes?" in buf):
+            prompt_at = time.time()
+        if prompt_at is not None and time.time() - prompt_at > 0.3:
+            os.write(fd, answer.encode())
+            sent = True
+    else:
+        done, st = os.waitpid(pid, os.WNOHANG)
+        if done:
+            status = st
+            # Drain what is left.
+            try:
+                while True:
+                    r, _, _ = select.select([fd], [], [], 0.1)
+                    if not r:
+                        break
+                    data = os.read(fd, 4096)
+                    if not data:
+                        break
+                    buf += data
+            except OSError:
+                pass
+            break
+if status is None:
+    _, status = os.waitpid(pid, 0)
+sys.stderr.write(buf.decode("utf-8", "replace"))
+if not sent:
+    sys.exit(99)
+if os.WIFEXITED(status):
+    sys.exit(os.WEXITSTATUS(status))
+sys.exit(98)
+"#;
+
+/// `s3medic apply PLAN` (no `--yes`) on a pseudo-terminal, answering `answer`: the exit code, the
+/// report (stdout) and the terminal transcript.
+fn apply_on_pty(moto: &Moto, plan: &Path, snapshots: &Path, answer: &str) -> Run {
+    let stdout_file = snapshots.with_extension("stdout");
+    let template = moto.s3medic();
+    let mut c = Command::new("python3");
+    for (k, v) in template.get_envs() {
+        match v {
+            Some(v) => c.env(k, v),
+            None => c.env_remove(k),
+        };
+    }
+    c.env("TERM", "xterm");
+    c.arg("-c")
+        .arg(PTY_SCRIPT)
+        .arg(&stdout_file)
+        .arg(answer)
+        .arg(template.get_program())
+        .arg("apply")
+        .arg(plan)
+        .arg("--snapshot-dir")
+        .arg(snapshots)
+        .args(["--output", "json"])
+        .args(endpoint_flags(&moto.endpoint));
+    let o = c
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run python3 for the pseudo-terminal: {e}"));
+    Run {
+        code: o.status.code(),
+        stdout: std::fs::read_to_string(&stdout_file).unwrap_or_default(),
+        // The terminal transcript (the prompt, the diffs) and python's own errors.
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+/// A one-change plan (bob's inline grant), made against moto directly.
+async fn identity_plan(moto: &Moto, dir: &Path) -> (Broken, PathBuf, Value) {
+    let b = set_up_broken(moto, false, None).await;
+    let plan_path = dir.join("plan.json");
+    plan_live(moto, &moto.endpoint, &b, &plan_path).expect_code(2, "plan --live");
+    let plan = read_json(&plan_path);
+    let changes = plan["changes"].as_array().expect("changes");
+    assert_eq!(changes.len(), 1, "{plan:#}");
+    assert_eq!(changes[0]["target"]["policy_name"], GRANTS, "{plan:#}");
+    (b, plan_path, plan)
+}
+
+#[tokio::test]
+async fn interactive_no_writes_nothing() {
+    let moto = Moto::start();
+    let dir = scratch("s3medic-live-faults");
+    let (b, plan_path, _plan) = identity_plan(&moto, &dir).await;
+
+    let r = apply_on_pty(&moto, &plan_path, &dir.join("snapshots"), "n\n");
+    r.expect_code(3, "apply on a terminal, answered n");
+    assert!(
+        r.stderr.contains("Apply these changes?"),
+        "the prompt was shown on the terminal:\n{}",
+        r.stderr
+    );
+    let report = r.json("apply report");
+    assert!(
+        report["applied"].as_array().is_none_or(|a| a.is_empty()),
+        "nothing applied: {report:#}"
+    );
+    assert!(
+        report["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("declined")),
+        "the report says it was declined: {report:#}"
+    );
+    assert_eq!(user_policy(&moto, &b.user_name, GRANTS).await, Value::Null);
+    assert_eq!(
+        user_policy(&moto, &b.user_name, "ListOnly").await,
+        b.list_only
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn interactive_yes_applies() {
+    let moto = Moto::start();
+    let dir = scratch("s3medic-live-faults");
+    let (b, plan_path, plan) = identity_plan(&moto, &dir).await;
+
+    let r = apply_on_pty(&moto, &plan_path, &dir.join("snapshots"), "y\n");
+    r.expect_code(0, "apply on a terminal, answered y");
+    assert!(
+        r.stderr.contains("Apply these changes?"),
+        "the prompt was shown on the terminal:\n{}",
+        r.stderr
+    );
+    let report = r.json("apply report");
+    let applied: Vec<&str> = report["applied"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no `applied`: {report:#}"))
+        .iter()
+        .filter_map(|v| v.as_str().or_else(|| v["id"].as_str()))
+        .collect();
+    assert_eq!(applied, vec![plan["changes"][0]["id"].as_str().unwrap()]);
+    let stored = user_policy(&moto, &b.user_name, GRANTS).await;
+    assert!(!stored.is_null(), "the inline policy is stored");
+    assert_eq!(policy(&stored), policy(&plan["changes"][0]["after"]));
+    let _ = std::fs::remove_dir_all(&dir);
+}
