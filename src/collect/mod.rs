@@ -80,10 +80,10 @@ pub(crate) struct Ctx {
 }
 
 impl Ctx {
-    fn new(clients: Clients) -> Ctx {
+    fn new(clients: Clients, limit: usize) -> Ctx {
         Ctx {
             clients,
-            sem: Semaphore::new(MAX_CONCURRENT_CALLS),
+            sem: Semaphore::new(limit),
             calls: AtomicUsize::new(0),
             unknown: Mutex::new(Vec::new()),
         }
@@ -162,9 +162,20 @@ pub fn not_caller_account(account_id: &str, what: &str) -> String {
     )
 }
 
-/// Collects the World for `spec`. Fails only on fatal problems (see [`CollectError`]).
+/// Collects the World for `spec` with at most [`MAX_CONCURRENT_CALLS`] SDK calls at a time.
+/// Fails only on fatal problems (see [`CollectError`]).
 pub async fn collect(clients: &Clients, spec: &CollectSpec) -> Result<Collected, CollectError> {
-    let ctx = Arc::new(Ctx::new(clients.clone()));
+    collect_with_limit(clients, spec, MAX_CONCURRENT_CALLS).await
+}
+
+/// [`collect`] with at most `limit` SDK calls at a time (0 counts as 1; 1 makes one call at a
+/// time). The same calls are made whatever the limit.
+pub async fn collect_with_limit(
+    clients: &Clients,
+    spec: &CollectSpec,
+    limit: usize,
+) -> Result<Collected, CollectError> {
+    let ctx = Arc::new(Ctx::new(clients.clone(), limit.max(1)));
     ctx.calls.fetch_add(1, Ordering::Relaxed);
     let caller = ctx
         .clients
