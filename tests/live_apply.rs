@@ -7,227 +7,28 @@
 //! Each test starts its own moto server. Needs the moto server (`bash scripts/test.sh` installs it
 //! into .venv); never skipped.
 
+#[path = "common/live.rs"]
+mod live;
 #[path = "common/moto.rs"]
 mod moto;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
 
-use aws_sdk_s3::primitives::ByteStream;
-use moto::{must, policy, unique, Moto, ACCOUNT, REGION};
+use moto::{must, policy, unique, Moto, ACCOUNT};
 use serde_json::{json, Value};
 
-/// The inline policy s3medic creates for an identity-side grant.
-const GRANTS: &str = "s3medic-grants";
-
-/// The broken case: user bob may list the bucket but not read the object. With `kms`, the object
-/// is SSE-KMS encrypted under a key whose policy names only a key administrator role (no `:root`
-/// delegation, no bob).
-struct Broken {
-    bucket: String,
-    key: String,
-    user_name: String,
-    user_arn: String,
-    /// The key ARN and the key policy as written, when `kms`.
-    kms: Option<(String, Value)>,
-    /// bob's pre-existing inline policy `ListOnly`.
-    list_only: Value,
-}
-
-async fn set_up_broken(moto: &Moto, kms: bool) -> Broken {
-    let s3 = moto.s3().await;
-    let iam = moto.iam().await;
-    let bucket = unique("live-apply");
-    let key = "data/2026/export.csv".to_string();
-
-    let user_name = unique("bob");
-    let user = must(
-        iam.create_user().user_name(&user_name).send().await,
-        "CreateUser",
-    );
-    let user_arn = user.user().expect("user").arn().to_string();
-    let list_only = json!({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": "List",
-            "Effect": "Allow",
-            "Action": "s3:ListBucket",
-            "Resource": format!("arn:aws:s3:::{bucket}")
-        }]
-    });
-    must(
-        iam.put_user_policy()
-            .user_name(&user_name)
-            .policy_name("ListOnly")
-            .policy_document(list_only.to_string())
-            .send()
-            .await,
-        "PutUserPolicy ListOnly",
-    );
-    must(
-        s3.create_bucket().bucket(&bucket).send().await,
-        "CreateBucket",
-    );
-
-    let mut put = s3
-        .put_object()
-        .bucket(&bucket)
-        .key(&key)
-        .body(ByteStream::from_static(b"id,value\n1,2\n"));
-    let mut kms_out = None;
-    if kms {
-        let kms_client = moto.kms().await;
-        let admin = unique("KeyAdmin");
-        let admin_role = must(
-            iam.create_role()
-                .role_name(&admin)
-                .assume_role_policy_document(
-                    json!({
-                        "Version": "2012-10-17",
-                        "Statement": [{
-                            "Effect": "Allow",
-                            "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")},
-                            "Action": "sts:AssumeRole"
-                        }]
-                    })
-                    .to_string(),
-                )
-                .send()
-                .await,
-            "CreateRole",
-        );
-        let admin_arn = admin_role.role().expect("role").arn().to_string();
-        let created = must(kms_client.create_key().send().await, "CreateKey");
-        let meta = created.key_metadata().expect("key metadata");
-        let key_id = meta.key_id().to_string();
-        let key_arn = meta.arn().expect("key arn").to_string();
-        let key_policy = json!({
-            "Version": "2012-10-17",
-            "Statement": [{
-                "Sid": "KeyAdmin",
-                "Effect": "Allow",
-                "Principal": {"AWS": admin_arn},
-                "Action": "kms:*",
-                "Resource": "*"
-            }]
-        });
-        must(
-            kms_client
-                .put_key_policy()
-                .key_id(&key_id)
-                .policy_name("default")
-                .policy(key_policy.to_string())
-                .send()
-                .await,
-            "PutKeyPolicy",
-        );
-        put = put
-            .server_side_encryption(aws_sdk_s3::types::ServerSideEncryption::AwsKms)
-            .ssekms_key_id(&key_id);
-        kms_out = Some((key_arn, key_policy));
-    }
-    must(put.send().await, "PutObject");
-    Broken {
-        bucket,
-        key,
-        user_name,
-        user_arn,
-        kms: kms_out,
-        list_only,
-    }
-}
-
-fn request_flags(b: &Broken) -> Vec<String> {
-    [
-        "--principal",
-        &b.user_arn,
-        "--operation",
-        "GetObject",
-        "--bucket",
-        &b.bucket,
-        "--key",
-        &b.key,
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
-}
-
-/// A finished subprocess: exit code, stdout, stderr.
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    /// Panics unless the exit code is `want`, showing both streams.
-    fn expect_code(&self, want: i32, what: &str) -> &Run {
-        assert_eq!(
-            self.code,
-            Some(want),
-            "{what}: expected exit {want}\nstdout:\n{}\nstderr:\n{}",
-            self.stdout,
-            self.stderr
-        );
-        self
-    }
-
-    fn json(&self, what: &str) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
-            panic!(
-                "{what}: stdout is not JSON ({e})\nstdout:\n{}\nstderr:\n{}",
-                self.stdout, self.stderr
-            )
-        })
-    }
-}
-
-/// Runs with stdin not a terminal (/dev/null) and stdout/stderr captured.
-fn run(mut c: Command, what: &str) -> Run {
-    let o = c
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
-    Run {
-        code: o.status.code(),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    }
-}
-
-/// A fresh scratch directory for one test.
-fn scratch(prefix: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(unique(prefix));
-    std::fs::create_dir_all(&dir).expect("create scratch dir");
-    dir
-}
-
-fn endpoint_flags(moto: &Moto) -> [String; 4] {
-    [
-        "--endpoint-url".into(),
-        moto.endpoint.clone(),
-        "--region".into(),
-        REGION.into(),
-    ]
-}
+use live::*;
 
 /// `s3medic plan --live … -o out`: checks the exit code and returns the plan file.
 fn plan_live(moto: &Moto, b: &Broken, out: &Path, want: i32) -> Value {
     let mut c = moto.s3medic();
     c.args(["plan", "--live"])
         .args(request_flags(b))
-        .args(endpoint_flags(moto))
+        .args(endpoint_flags(&moto.endpoint))
         .arg("-o")
         .arg(out);
     run(c, "s3medic plan --live").expect_code(want, "s3medic plan --live");
     read_json(out)
-}
-
-fn read_json(path: &Path) -> Value {
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
 }
 
 fn write_json(path: &Path, v: &Value) {
@@ -243,7 +44,7 @@ fn apply(moto: &Moto, plan: &Path, snapshots: &Path, extra: &[&str]) -> Run {
         .arg("--snapshot-dir")
         .arg(snapshots)
         .args(["--output", "json"])
-        .args(endpoint_flags(moto));
+        .args(endpoint_flags(&moto.endpoint));
     run(c, "s3medic apply")
 }
 
@@ -251,58 +52,8 @@ fn apply(moto: &Moto, plan: &Path, snapshots: &Path, extra: &[&str]) -> Run {
 fn rollback(moto: &Moto, snapshot: &str) -> Run {
     let mut c = moto.s3medic();
     c.args(["rollback", snapshot, "--yes"])
-        .args(endpoint_flags(moto));
+        .args(endpoint_flags(&moto.endpoint));
     run(c, "s3medic rollback")
-}
-
-fn decode_policy_text(text: &str) -> Value {
-    // IAM inline documents come back URL-encoded (as on AWS); key policies plain.
-    let decoded = if text.trim_start().starts_with('{') {
-        text.to_string()
-    } else {
-        percent_encoding::percent_decode_str(text)
-            .decode_utf8()
-            .expect("utf-8 policy")
-            .into_owned()
-    };
-    serde_json::from_str(&decoded).expect("stored policy is JSON")
-}
-
-/// bob's inline policy `name` as stored, or null when it does not exist.
-async fn user_policy(moto: &Moto, user: &str, name: &str) -> Value {
-    let iam = moto.iam().await;
-    match iam
-        .get_user_policy()
-        .user_name(user)
-        .policy_name(name)
-        .send()
-        .await
-    {
-        Ok(p) => decode_policy_text(p.policy_document()),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|e| e.is_no_such_entity_exception()) =>
-        {
-            Value::Null
-        }
-        Err(e) => panic!(
-            "GetUserPolicy {user}/{name}: {}",
-            aws_sdk_iam::error::DisplayErrorContext(&e)
-        ),
-    }
-}
-
-async fn key_policy(moto: &Moto, key_arn: &str) -> Value {
-    let kms = moto.kms().await;
-    let p = must(
-        kms.get_key_policy()
-            .key_id(key_arn)
-            .policy_name("default")
-            .send()
-            .await,
-        "GetKeyPolicy",
-    );
-    decode_policy_text(p.policy().expect("key policy text"))
 }
 
 async fn bucket_policy(moto: &Moto, bucket: &str) -> Value {
@@ -393,7 +144,7 @@ fn snapshot_path(report: &Value) -> String {
 #[tokio::test]
 async fn apply_then_replan_then_rollback_identity_grant() {
     let moto = Moto::start();
-    let b = set_up_broken(&moto, false).await;
+    let b = set_up_broken(&moto, false, None).await;
     let dir = scratch("s3medic-live-apply");
     let plan_path = dir.join("plan.json");
     let plan = plan_live(&moto, &b, &plan_path, 2);
@@ -455,7 +206,7 @@ async fn apply_then_replan_then_rollback_identity_grant() {
 #[tokio::test]
 async fn apply_bucket_and_key_policy_changes() {
     let moto = Moto::start();
-    let b = set_up_broken(&moto, true).await;
+    let b = set_up_broken(&moto, true, None).await;
     let (key_arn, original_key_policy) = b.kms.clone().expect("kms case");
     let dir = scratch("s3medic-live-apply");
     let plan_path = dir.join("plan.json");
@@ -512,7 +263,7 @@ async fn apply_bucket_and_key_policy_changes() {
 #[tokio::test]
 async fn stale_plan_is_refused_and_nothing_written() {
     let moto = Moto::start();
-    let b = set_up_broken(&moto, true).await;
+    let b = set_up_broken(&moto, true, None).await;
     let (key_arn, original_key_policy) = b.kms.clone().expect("kms case");
     let dir = scratch("s3medic-live-apply");
     let plan_path = dir.join("plan.json");
@@ -577,7 +328,7 @@ async fn stale_plan_is_refused_and_nothing_written() {
 #[tokio::test]
 async fn no_terminal_without_yes_is_refused() {
     let moto = Moto::start();
-    let b = set_up_broken(&moto, true).await;
+    let b = set_up_broken(&moto, true, None).await;
     let (key_arn, original_key_policy) = b.kms.clone().expect("kms case");
     let dir = scratch("s3medic-live-apply");
     let plan_path = dir.join("plan.json");
@@ -599,7 +350,7 @@ async fn no_terminal_without_yes_is_refused() {
 #[tokio::test]
 async fn failure_mid_apply_rolls_back() {
     let moto = Moto::start();
-    let b = set_up_broken(&moto, true).await;
+    let b = set_up_broken(&moto, true, None).await;
     let (key_arn, original_key_policy) = b.kms.clone().expect("kms case");
     let iam = moto.iam().await;
     // carol exists when the plan is made and is deleted before it is applied.

@@ -1,7 +1,7 @@
 //! The local AWS emulator for the live tests (tests/live_*.rs): starts a private moto server on a
 //! free port, waits until it answers, and kills it when dropped; builds AWS SDK clients pointed at
 //! it for setting up the state under test; and prepares `s3medic` subprocesses with credentials
-//! for it. See docs in /work/shared/docs/emulator.md (moto quirks) and README "Tests".
+//! for it. See the README, "Tests", and the comments below for moto quirks.
 //!
 //! The server binary comes from `S3MEDIC_MOTO_SERVER` or `.venv/bin/moto_server` in the repository
 //! (`bash scripts/test.sh` installs it). A missing server is a test failure, never a skip.
