@@ -1101,28 +1101,56 @@ fn relax_bpa(world: &mut World, request: &Request, f: &Finding) -> Result<Fix, P
         return Ok(fix);
     };
     let account = bucket.account_id.clone();
-    let relax = |v: &mut Value| {
-        let c = &mut v["PublicAccessBlockConfiguration"];
-        c["RestrictPublicBuckets"] = json!(false);
-        c["IgnorePublicAcls"] = json!(false);
+    // Only the settings the finding names as blocking this request (RestrictPublicBuckets for a
+    // public policy, IgnorePublicAcls for a public ACL), and only where each is set.
+    let blocking: Vec<&'static str> = ["RestrictPublicBuckets", "IgnorePublicAcls"]
+        .into_iter()
+        .filter(|flag| {
+            f.evidence
+                .iter()
+                .any(|e| matches!(e, Evidence::Setting { name, .. } if name == flag))
+        })
+        .collect();
+    let relax = |v: &mut Value| -> Vec<&'static str> {
+        let mut turned_off = Vec::new();
+        for flag in &blocking {
+            let c = &mut v["PublicAccessBlockConfiguration"][*flag];
+            if c.as_bool() == Some(true) {
+                *c = json!(false);
+                turned_off.push(*flag);
+            }
+        }
+        turned_off
     };
-    if let Part::Known(_) = &bucket.public_access_block {
-        let t = Target::BucketPublicAccessBlock {
-            bucket: bucket_name.clone(),
-        };
+    let bucket_target = Target::BucketPublicAccessBlock {
+        bucket: bucket_name.clone(),
+    };
+    let account_target = Target::AccountPublicAccessBlock {
+        account: account.clone(),
+    };
+    for (t, whose) in [
+        (
+            bucket_target,
+            format!("bucket `{bucket_name}` (makes it public)"),
+        ),
+        (
+            account_target,
+            format!("account `{account}` (affects every bucket of the account)"),
+        ),
+    ] {
         let mut doc = document(world, &t);
-        relax(&mut doc);
+        if doc.is_null() {
+            continue;
+        }
+        let turned_off = relax(&mut doc);
+        if turned_off.is_empty() {
+            continue;
+        }
         set_document(world, &t, &doc)?;
-        fix.touched.push((t, format!("turn off RestrictPublicBuckets and IgnorePublicAcls on bucket `{bucket_name}` (makes it public)")));
-    }
-    if let Some(Part::Known(_)) = world.account(&account).map(|a| &a.block_public_access) {
-        let t = Target::AccountPublicAccessBlock {
-            account: account.clone(),
-        };
-        let mut doc = document(world, &t);
-        relax(&mut doc);
-        set_document(world, &t, &doc)?;
-        fix.touched.push((t, format!("turn off RestrictPublicBuckets and IgnorePublicAcls for account `{account}` (affects every bucket of the account)")));
+        fix.touched.push((
+            t,
+            format!("turn off {} on {whose}", turned_off.join(" and ")),
+        ));
     }
     if fix.touched.is_empty() {
         fix.manual.push(ManualStep {
