@@ -14,7 +14,7 @@ mod moto;
 
 use std::path::Path;
 
-use moto::{must, policy, unique, Moto, ACCOUNT};
+use moto::{must, unique, Moto, ACCOUNT};
 use serde_json::{json, Value};
 
 use live::*;
@@ -56,22 +56,6 @@ fn rollback(moto: &Moto, snapshot: &str) -> Run {
     run(c, "s3medic rollback")
 }
 
-async fn bucket_policy(moto: &Moto, bucket: &str) -> Value {
-    let s3 = moto.s3().await;
-    match s3.get_bucket_policy().bucket(bucket).send().await {
-        Ok(p) => decode_policy_text(p.policy().expect("bucket policy text")),
-        Err(e)
-            if e.as_service_error().and_then(|e| e.meta().code()) == Some("NoSuchBucketPolicy") =>
-        {
-            Value::Null
-        }
-        Err(e) => panic!(
-            "GetBucketPolicy {bucket}: {}",
-            aws_sdk_s3::error::DisplayErrorContext(&e)
-        ),
-    }
-}
-
 /// The document a change's target holds now in moto (null: it does not exist).
 async fn stored(moto: &Moto, change: &Value) -> Value {
     let t = &change["target"];
@@ -92,53 +76,6 @@ async fn stored(moto: &Moto, change: &Value) -> Value {
         "bucket_policy" => bucket_policy(moto, t["bucket"].as_str().unwrap()).await,
         other => panic!("unexpected change target {other}: {change}"),
     }
-}
-
-/// Policy documents equal as s3medic understands them (null only equals null).
-fn assert_same_policy(stored: &Value, want: &Value, what: &str) {
-    if want.is_null() || stored.is_null() {
-        assert_eq!(stored, want, "{what}");
-        return;
-    }
-    assert_eq!(
-        policy(stored),
-        policy(want),
-        "{what}\nstored: {stored:#}\nwanted: {want:#}"
-    );
-}
-
-fn change_ids(plan: &Value) -> Vec<String> {
-    plan["changes"]
-        .as_array()
-        .expect("plan changes")
-        .iter()
-        .map(|c| c["id"].as_str().expect("change id").to_string())
-        .collect()
-}
-
-/// A report field holding change ids (strings, or objects with an `id`).
-fn ids_in(report: &Value, field: &str) -> Vec<String> {
-    report[field]
-        .as_array()
-        .unwrap_or_else(|| panic!("report has no `{field}` array: {report:#}"))
-        .iter()
-        .map(|v| match v {
-            Value::String(s) => s.clone(),
-            other => other["id"]
-                .as_str()
-                .unwrap_or_else(|| panic!("`{field}` entry without id: {other}"))
-                .to_string(),
-        })
-        .collect()
-}
-
-fn snapshot_path(report: &Value) -> String {
-    let p = report["snapshot_path"]
-        .as_str()
-        .unwrap_or_else(|| panic!("report has no snapshot_path: {report:#}"))
-        .to_string();
-    assert!(Path::new(&p).is_file(), "snapshot {p} does not exist");
-    p
 }
 
 #[tokio::test]

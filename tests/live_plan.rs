@@ -7,160 +7,20 @@
 //!
 //! Needs the moto server (`bash scripts/test.sh` installs it into .venv); never skipped.
 
+#[path = "common/live.rs"]
+mod live;
 #[path = "common/moto.rs"]
 mod moto;
 
-use aws_sdk_s3::primitives::ByteStream;
 use moto::{must, policy, unique, Moto, ACCOUNT, REGION};
 use serde_json::{json, Value};
 
-struct Broken {
-    bucket: String,
-    key: String,
-    user_name: String,
-    user_arn: String,
-    key_arn: String,
-}
-
-async fn set_up_broken(moto: &Moto) -> Broken {
-    let s3 = moto.s3().await;
-    let iam = moto.iam().await;
-    let kms = moto.kms().await;
-    let bucket = unique("live-plan");
-    let key = "data/2026/export.csv".to_string();
-
-    let user_name = unique("bob");
-    let user = must(
-        iam.create_user().user_name(&user_name).send().await,
-        "CreateUser",
-    );
-    let user_arn = user.user().expect("user").arn().to_string();
-    // Bob may list the bucket, not read its objects.
-    must(
-        iam.put_user_policy()
-            .user_name(&user_name)
-            .policy_name("ListOnly")
-            .policy_document(
-                json!({
-                    "Version": "2012-10-17",
-                    "Statement": [{
-                        "Sid": "List",
-                        "Effect": "Allow",
-                        "Action": "s3:ListBucket",
-                        "Resource": format!("arn:aws:s3:::{bucket}")
-                    }]
-                })
-                .to_string(),
-            )
-            .send()
-            .await,
-        "PutUserPolicy",
-    );
-
-    // The key's policy names only a key administrator role: no `:root` delegation, no bob.
-    let admin = unique("KeyAdmin");
-    let admin_role = must(
-        iam.create_role()
-            .role_name(&admin)
-            .assume_role_policy_document(
-                json!({
-                    "Version": "2012-10-17",
-                    "Statement": [{
-                        "Effect": "Allow",
-                        "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")},
-                        "Action": "sts:AssumeRole"
-                    }]
-                })
-                .to_string(),
-            )
-            .send()
-            .await,
-        "CreateRole",
-    );
-    let admin_arn = admin_role.role().expect("role").arn().to_string();
-    let created = must(kms.create_key().send().await, "CreateKey");
-    let meta = created.key_metadata().expect("key metadata");
-    let key_id = meta.key_id().to_string();
-    let key_arn = meta.arn().expect("key arn").to_string();
-    must(
-        kms.put_key_policy()
-            .key_id(&key_id)
-            .policy_name("default")
-            .policy(
-                json!({
-                    "Version": "2012-10-17",
-                    "Statement": [{
-                        "Sid": "KeyAdmin",
-                        "Effect": "Allow",
-                        "Principal": {"AWS": admin_arn},
-                        "Action": "kms:*",
-                        "Resource": "*"
-                    }]
-                })
-                .to_string(),
-            )
-            .send()
-            .await,
-        "PutKeyPolicy",
-    );
-
-    must(
-        s3.create_bucket().bucket(&bucket).send().await,
-        "CreateBucket",
-    );
-    must(
-        s3.put_object()
-            .bucket(&bucket)
-            .key(&key)
-            .body(ByteStream::from_static(b"id,value\n1,2\n"))
-            .server_side_encryption(aws_sdk_s3::types::ServerSideEncryption::AwsKms)
-            .ssekms_key_id(&key_id)
-            .send()
-            .await,
-        "PutObject",
-    );
-    Broken {
-        bucket,
-        key,
-        user_name,
-        user_arn,
-        key_arn,
-    }
-}
-
-fn request_flags(b: &Broken) -> Vec<String> {
-    [
-        "--principal",
-        &b.user_arn,
-        "--operation",
-        "GetObject",
-        "--bucket",
-        &b.bucket,
-        "--key",
-        &b.key,
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
-}
-
-fn decode_policy_text(text: &str) -> Value {
-    // IAM inline documents come back URL-encoded (as on AWS).
-    let decoded = if text.trim_start().starts_with('{') {
-        text.to_string()
-    } else {
-        percent_encoding::percent_decode_str(text)
-            .decode_utf8()
-            .expect("utf-8 policy")
-            .into_owned()
-    };
-    serde_json::from_str(&decoded).expect("stored policy is JSON")
-}
+use live::{decode_policy_text, request_flags, set_up_broken};
 
 #[tokio::test]
 async fn plan_live_finds_both_causes_and_befores_match_moto() {
     let moto = Moto::start();
-    let b = set_up_broken(&moto).await;
+    let b = set_up_broken(&moto, true, None).await;
     let dir = std::env::temp_dir().join(unique("s3medic-live-plan"));
     std::fs::create_dir_all(&dir).unwrap();
     let plan_path = dir.join("plan.json");
@@ -208,7 +68,7 @@ async fn plan_live_finds_both_causes_and_befores_match_moto() {
         vec![
             &json!({"type": "inline_policy", "account": ACCOUNT, "principal": "user",
                     "name": b.user_name, "policy_name": "s3medic-grants"}),
-            &json!({"type": "key_policy", "key_arn": b.key_arn}),
+            &json!({"type": "key_policy", "key_arn": b.kms.as_ref().expect("kms case").0}),
         ],
         "{stdout}"
     );
@@ -290,7 +150,7 @@ async fn plan_live_finds_both_causes_and_befores_match_moto() {
 #[tokio::test]
 async fn explain_live_reports_the_denial() {
     let moto = Moto::start();
-    let b = set_up_broken(&moto).await;
+    let b = set_up_broken(&moto, true, None).await;
     let o = moto
         .s3medic()
         .args(["explain", "--live"])

@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use aws_sdk_s3::primitives::ByteStream;
 use serde_json::{json, Value};
 
-use super::moto::{must, unique, Moto, ACCOUNT, REGION};
+use super::moto::{must, policy, unique, Moto, ACCOUNT, REGION};
 
 /// The inline policy s3medic creates for an identity-side grant.
 pub const GRANTS: &str = "s3medic-grants";
@@ -268,4 +268,67 @@ pub fn request_flags(b: &Broken) -> Vec<String> {
     .iter()
     .map(|s| s.to_string())
     .collect()
+}
+
+pub async fn bucket_policy(moto: &Moto, bucket: &str) -> Value {
+    let s3 = moto.s3().await;
+    match s3.get_bucket_policy().bucket(bucket).send().await {
+        Ok(p) => decode_policy_text(p.policy().expect("bucket policy text")),
+        Err(e)
+            if e.as_service_error().and_then(|e| e.meta().code()) == Some("NoSuchBucketPolicy") =>
+        {
+            Value::Null
+        }
+        Err(e) => panic!(
+            "GetBucketPolicy {bucket}: {}",
+            aws_sdk_s3::error::DisplayErrorContext(&e)
+        ),
+    }
+}
+
+/// Policy documents equal as s3medic understands them (null only equals null).
+pub fn assert_same_policy(stored: &Value, want: &Value, what: &str) {
+    if want.is_null() || stored.is_null() {
+        assert_eq!(stored, want, "{what}");
+        return;
+    }
+    assert_eq!(
+        policy(stored),
+        policy(want),
+        "{what}\nstored: {stored:#}\nwanted: {want:#}"
+    );
+}
+
+pub fn change_ids(plan: &Value) -> Vec<String> {
+    plan["changes"]
+        .as_array()
+        .expect("plan changes")
+        .iter()
+        .map(|c| c["id"].as_str().expect("change id").to_string())
+        .collect()
+}
+
+/// A report field holding change ids (strings, or objects with an `id`).
+pub fn ids_in(report: &Value, field: &str) -> Vec<String> {
+    report[field]
+        .as_array()
+        .unwrap_or_else(|| panic!("report has no `{field}` array: {report:#}"))
+        .iter()
+        .map(|v| match v {
+            Value::String(s) => s.clone(),
+            other => other["id"]
+                .as_str()
+                .unwrap_or_else(|| panic!("`{field}` entry without id: {other}"))
+                .to_string(),
+        })
+        .collect()
+}
+
+pub fn snapshot_path(report: &Value) -> String {
+    let p = report["snapshot_path"]
+        .as_str()
+        .unwrap_or_else(|| panic!("report has no snapshot_path: {report:#}"))
+        .to_string();
+    assert!(Path::new(&p).is_file(), "snapshot {p} does not exist");
+    p
 }
