@@ -15,7 +15,7 @@
 //!
 //! Each request needs two authorizations (s3:GetObject and kms:Decrypt).
 //!
-//! Run: `cargo bench --bench authorize -- --warm-up-time 1 --measurement-time 3`.
+//! Run: `cargo bench --bench authorize -- --warm-up-time 1 --measurement-time 4`.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 

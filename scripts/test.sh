@@ -34,7 +34,7 @@ if [ "$("$VENV/bin/pip" show moto 2>/dev/null | sed -n 's/^Version: //p')" != "$
   || [ ! -x "$VENV/bin/moto_server" ]; then
   echo "test.sh: installing moto $MOTO_VERSION into $VENV" >&2
   if ! "$VENV/bin/pip" install --disable-pip-version-check --quiet \
-    "moto[server,s3,s3control,iam,kms,cloudfront,sts]==$MOTO_VERSION"; then
+    "moto[server,s3,s3control,iam,kms,cloudfront,sts,organizations]==$MOTO_VERSION"; then
     echo "error: installing moto $MOTO_VERSION into $VENV failed" >&2
     exit 1
   fi

@@ -5,9 +5,12 @@
 //! a thin command-line front end over it.
 
 pub mod apply;
+pub mod atomic_file;
+pub mod bulk;
 pub mod collect;
 pub mod diagnose;
 pub mod eval;
+pub mod intake;
 pub mod plan;
 pub mod policy;
 pub mod render;

@@ -1,36 +1,19 @@
 //! `s3medic explain` end to end: the bundled example, flags vs request files, JSON output, exit
 //! codes (0 allowed, 2 denied, 1 error) and clear errors naming the bad input.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+#[path = "common/cli.rs"]
+mod cli;
+
+use std::path::Path;
+use std::process::Command;
 
 use serde_json::Value;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn s3medic(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_s3medic"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("the s3medic binary runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use cli::{
+    assert_error, assert_fails_saying, path_str, root, s3medic, scratch_dir, scratch_file, text,
+};
 
 const WORLD: &str = "examples/worlds/cross-account.json";
-
-fn scratch(name: &str, content: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("s3medic-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let p = dir.join(name);
-    std::fs::write(&p, content).expect("write scratch file");
-    p
-}
 
 #[test]
 fn allowed_request_exits_0_and_names_the_granting_statement() {
@@ -135,17 +118,6 @@ fn context_flags_reach_the_conditions() {
     assert_eq!(v["decision"], "explicit_deny", "{}", text(&out.stderr));
 }
 
-fn assert_error(out: &Output, needle: &str) {
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
-    assert!(stderr.contains(needle), "expected `{needle}` in: {stderr}");
-    assert!(
-        out.stdout.is_empty(),
-        "nothing on stdout on error: {}",
-        text(&out.stdout)
-    );
-}
-
 #[test]
 fn missing_world_file_is_a_clear_error() {
     let out = s3medic(&[
@@ -163,7 +135,7 @@ fn malformed_policy_in_world_names_bucket_and_statement() {
     let world = r#"{"format_version": 1, "accounts": [{"account_id": "111122223333"}],
       "buckets": [{"name": "b", "account_id": "111122223333", "region": "us-east-1",
         "policy": {"Version": "2012-10-17", "Statement": [{"Sid": "Bad", "Effect": "allow", "Action": "s3:GetObject", "Resource": "*", "Principal": "*"}]}}]}"#;
-    let p = scratch("bad-world.json", world);
+    let p = scratch_file("bad-world.json", world);
     let out = s3medic(&[
         "explain",
         "-w",
@@ -226,7 +198,7 @@ fn bucket_missing_from_the_world_is_an_error() {
 
 #[test]
 fn broken_request_json_names_the_file() {
-    let p = scratch("broken-request.json", "{\"principal\": ");
+    let p = scratch_file("broken-request.json", "{\"principal\": ");
     let out = s3medic(&["explain", "-w", WORLD, "-r", p.to_str().unwrap_or_default()]);
     assert_error(&out, "broken-request.json");
 }
@@ -242,7 +214,8 @@ fn operations_lists_the_table() {
     let out = s3medic(&["operations", "-o", "json"]);
     assert_eq!(out.status.code(), Some(0));
     let v: Value = serde_json::from_slice(&out.stdout).expect("json");
-    let rows = v.as_array().expect("array");
+    assert_eq!(v["format_version"], 1);
+    let rows = v["operations"].as_array().expect("array");
     assert!(rows.len() > 60);
     assert!(rows.iter().any(|r| r["operation"] == "ListObjectsV2"
         && r["action"] == "s3:ListBucket"
@@ -269,4 +242,44 @@ fn every_bundled_example_request_evaluates() {
         n += 1;
     }
     assert!(n >= 3);
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly_without_a_panic() {
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_s3medic"))
+        .args(["operations"])
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the s3medic binary runs");
+    // Close the reading end before s3medic writes: its first write meets a broken pipe.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("s3medic ends");
+    let err = text(&out.stderr);
+    assert!(
+        !err.contains("panicked"),
+        "no panic on a closed pipe: {err}"
+    );
+    assert!(
+        !out.status.success() || err.is_empty(),
+        "either ended by SIGPIPE or wrote nothing wrong: {err}"
+    );
+}
+
+#[test]
+fn an_output_file_that_is_not_a_regular_file_is_refused() {
+    let dir = scratch_dir("outdir");
+    let out = s3medic(&[
+        "plan",
+        "-w",
+        WORLD,
+        "-r",
+        "examples/requests/alice-get-report.json",
+        "-o",
+        path_str(&dir),
+    ]);
+    assert_fails_saying(&out, "not a regular file");
+    assert!(dir.is_dir(), "the directory is left alone");
 }

@@ -6,8 +6,10 @@
 //! plan JSON, `tool_version` normalised). `S3MEDIC_BLESS=1 cargo test --test cli_plan` rewrites
 //! them instead of comparing.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+#[path = "common/cli.rs"]
+mod cli;
+
+use std::path::Path;
 
 use serde_json::{json, Value};
 
@@ -19,39 +21,12 @@ use s3medic::plan::{
 };
 use s3medic::render::plan::{plan_text, refusal_json, refusal_text};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn s3medic(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_s3medic"))
-        .args(args)
-        .current_dir(root())
-        .env_remove("NO_COLOR")
-        .output()
-        .expect("the s3medic binary runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use cli::{assert_error, path_str, root, s3medic, scratch_dir, text};
 
 const WORLD: &str = "examples/worlds/cross-account.json";
 const ALLOWED: &str = "examples/requests/datareader-get-report.json";
 const DENIED: &str = "examples/requests/alice-get-report.json";
 const EXPLICIT_DENY: &str = "examples/requests/datareader-get-report-http.json";
-
-/// A fresh scratch directory for one test.
-fn scratch_dir(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("s3medic-cli-plan-{}-{test}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
-
-fn path_str(p: &Path) -> &str {
-    p.to_str().expect("utf-8 temp path")
-}
 
 fn dir_entries(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
@@ -111,17 +86,6 @@ fn denied_requests_exit_2() {
         let stdout = text(&out.stdout);
         assert!(stdout.contains("denied"), "{stdout}");
     }
-}
-
-fn assert_error(out: &Output, needle: &str) {
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
-    assert!(stderr.contains(needle), "expected `{needle}` in: {stderr}");
-    assert!(
-        out.stdout.is_empty(),
-        "nothing on stdout on error: {}",
-        text(&out.stdout)
-    );
 }
 
 #[test]

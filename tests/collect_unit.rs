@@ -304,7 +304,7 @@ fn bucket_parts_become_a_valid_bucket() {
     let world = json!({
         "accounts": [account::account_json(
             "111122223333", Some("owner-canonical"), &Part::Absent, &Part::Absent,
-            &Part::Unknown(account::ORGANIZATION_NOT_COLLECTED.into()))],
+            &Part::Unknown(s3medic::collect::not_caller_account("111122223333", "organization")))],
         "buckets": [parts.to_json("b", "111122223333", "us-east-1")],
     });
     let w = World::from_value(&world).expect("valid world");
@@ -384,7 +384,10 @@ fn account_bpa_json_is_accepted() {
         None,
         &Part::Unknown("AccessDenied: needs iam:GetAccountAuthorizationDetails".into()),
         &Part::Known(s3::pab_json(Some(true), Some(true), None, Some(false))),
-        &Part::Unknown(account::ORGANIZATION_NOT_COLLECTED.into()),
+        &Part::Unknown(s3medic::collect::not_caller_account(
+            "111122223333",
+            "organization",
+        )),
     );
     let w = World::from_value(&json!({"accounts": [v]})).unwrap();
     let a = &w.accounts[0];
@@ -509,7 +512,10 @@ fn auth_details_become_the_cli_shape() {
         None,
         &Part::Known(v),
         &Part::Absent,
-        &Part::Unknown(account::ORGANIZATION_NOT_COLLECTED.into()),
+        &Part::Unknown(s3medic::collect::not_caller_account(
+            "111122223333",
+            "organization",
+        )),
     );
     let w = World::from_value(&json!({"accounts": [acct]})).expect("valid world");
     let iam = w.accounts[0].iam.known().expect("iam known");
@@ -642,4 +648,395 @@ fn unparseable_parts_become_unknown() {
     assert!(w.buckets[0].acl.is_known());
     assert!(w.buckets[0].objects[0].head.is_unknown());
     assert!(w.kms_keys.is_empty());
+}
+
+// ---------------------------------------------------------------- other accounts' credentials
+
+use s3medic::collect::{
+    add_vpc_endpoints, org, AccountAccess, AccountsError, Collected, VPC_ENDPOINT_NOT_COLLECTED,
+};
+
+const ROLE_B: &str = "arn:aws:iam::222222222222:role/auditor";
+
+fn flags(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn account_role_flags_map_accounts_to_roles() {
+    let a = AccountAccess::parse(
+        &flags(&[
+            &format!("222222222222={ROLE_B}"),
+            " 333333333333 = arn:aws-cn:iam::333333333333:role/path/reader ",
+        ]),
+        None,
+    )
+    .expect("valid flags");
+    assert_eq!(
+        a.account_ids().collect::<Vec<_>>(),
+        ["222222222222", "333333333333"]
+    );
+    let b = a.get("222222222222").expect("B configured");
+    assert_eq!(b.role_arn.as_deref(), Some(ROLE_B));
+    assert_eq!(b.external_id, None);
+    assert_eq!(b.profile, None);
+    assert_eq!(
+        a.get("333333333333").and_then(|c| c.role_arn.as_deref()),
+        Some("arn:aws-cn:iam::333333333333:role/path/reader")
+    );
+    assert!(a.get("444444444444").is_none());
+}
+
+#[test]
+fn bad_account_role_flags_are_refused_with_clear_errors() {
+    let err = |v: &str| AccountAccess::parse(&flags(&[v]), None).expect_err(v);
+    // No `=`.
+    let e = err(ROLE_B);
+    assert!(matches!(e, AccountsError::Flag { .. }), "{e:?}");
+    assert!(
+        e.to_string().contains("expected ACCOUNT_ID=ROLE_ARN"),
+        "{e}"
+    );
+    assert!(matches!(err("222222222222="), AccountsError::Flag { .. }));
+    // Bad account id.
+    let e = err(&format!("2222={ROLE_B}"));
+    assert_eq!(
+        e,
+        AccountsError::AccountId {
+            origin: format!("`--account-role 2222={ROLE_B}`"),
+            account: "2222".into()
+        }
+    );
+    assert!(
+        e.to_string()
+            .contains("`2222` is not a 12-digit AWS account id"),
+        "{e}"
+    );
+    assert!(matches!(
+        err(&format!("22222222222x={ROLE_B}")),
+        AccountsError::AccountId { .. }
+    ));
+    // Bad role ARNs: a user, no name, not IAM, a bad account field.
+    for arn in [
+        "arn:aws:iam::222222222222:user/alice",
+        "arn:aws:iam::222222222222:role/",
+        "arn:aws:sts::222222222222:assumed-role/auditor/s",
+        "arn:aws:iam::2222:role/auditor",
+        "auditor",
+    ] {
+        let e = err(&format!("222222222222={arn}"));
+        assert!(matches!(e, AccountsError::RoleArn { .. }), "{arn}: {e:?}");
+        assert!(e.to_string().contains("is not an IAM role ARN"), "{e}");
+    }
+    // A role of another account.
+    let e = err(&format!("111122223333={ROLE_B}"));
+    assert!(matches!(e, AccountsError::RoleAccount { .. }), "{e:?}");
+    assert!(
+        e.to_string()
+            .contains("is in account 222222222222, not 111122223333"),
+        "{e}"
+    );
+}
+
+#[test]
+fn an_account_given_twice_is_refused() {
+    let e = AccountAccess::parse(
+        &flags(&[
+            &format!("222222222222={ROLE_B}"),
+            "222222222222=arn:aws:iam::222222222222:role/other",
+        ]),
+        None,
+    )
+    .expect_err("duplicate");
+    assert!(matches!(e, AccountsError::Duplicate { .. }), "{e:?}");
+    let text = e.to_string();
+    assert!(
+        text.starts_with("account 222222222222 is given twice"),
+        "{text}"
+    );
+    assert!(
+        text.contains("role/auditor") && text.contains("role/other"),
+        "{text}"
+    );
+
+    // The same account in the file and on the command line.
+    let file = format!("[accounts.222222222222]\nrole_arn = \"{ROLE_B}\"\n");
+    let e = AccountAccess::parse(
+        &flags(&[&format!("222222222222={ROLE_B}")]),
+        Some((&file, "accounts.toml")),
+    )
+    .expect_err("duplicate across file and flag");
+    let text = e.to_string();
+    assert!(
+        text.contains("accounts file `accounts.toml`: [accounts.222222222222]")
+            && text.contains("`--account-role 222222222222="),
+        "{text}"
+    );
+}
+
+#[test]
+fn accounts_file_gives_roles_external_ids_and_profiles() {
+    let text = format!(
+        r#"
+[accounts.222222222222]
+role_arn = "{ROLE_B}"
+external_id = "s3medic-audit"
+
+[accounts.333333333333]
+profile = "prod"
+
+[accounts.444444444444]
+profile = "hub"
+role_arn = "arn:aws:iam::444444444444:role/reader"
+"#
+    );
+    let a = AccountAccess::parse(&[], Some((&text, "accounts.toml"))).expect("valid file");
+    let b = a.get("222222222222").unwrap();
+    assert_eq!(b.role_arn.as_deref(), Some(ROLE_B));
+    assert_eq!(b.external_id.as_deref(), Some("s3medic-audit"));
+    assert_eq!(b.describe(), format!("role `{ROLE_B}`"));
+    let c = a.get("333333333333").unwrap();
+    assert_eq!(
+        (c.role_arn.as_deref(), c.profile.as_deref()),
+        (None, Some("prod"))
+    );
+    assert_eq!(
+        a.get("444444444444").unwrap().describe(),
+        "role `arn:aws:iam::444444444444:role/reader` with profile `hub`"
+    );
+}
+
+#[test]
+fn bad_accounts_files_are_refused_with_clear_errors() {
+    let parse = |t: &str| AccountAccess::parse(&[], Some((t, "a.toml")));
+    // Not TOML.
+    let e = parse("[accounts.222222222222\n").expect_err("not toml");
+    assert!(matches!(e, AccountsError::File { .. }), "{e:?}");
+    assert!(e.to_string().starts_with("accounts file `a.toml`: "), "{e}");
+    // A misspelt key.
+    let e = parse("[accounts.222222222222]\nrole = \"x\"\n").expect_err("unknown key");
+    assert!(e.to_string().contains("role"), "{e}");
+    // Neither role nor profile; external id without a role.
+    let e = parse("[accounts.222222222222]\n").expect_err("empty");
+    assert!(matches!(e, AccountsError::Empty { .. }), "{e:?}");
+    assert!(
+        e.to_string().contains("give `role_arn` or `profile`"),
+        "{e}"
+    );
+    let e = parse("[accounts.222222222222]\nprofile = \"p\"\nexternal_id = \"x\"\n")
+        .expect_err("external id without role");
+    assert!(
+        matches!(e, AccountsError::ExternalIdWithoutRole { .. }),
+        "{e:?}"
+    );
+    // A bad account id as table name, a bad role.
+    let e = parse(&format!(
+        "[accounts.bucket-owner]\nrole_arn = \"{ROLE_B}\"\n"
+    ))
+    .expect_err("id");
+    assert!(matches!(e, AccountsError::AccountId { .. }), "{e:?}");
+    let e = parse("[accounts.222222222222]\nrole_arn = \"arn:aws:iam::222222222222:user/u\"\n")
+        .expect_err("role");
+    assert!(
+        e.to_string()
+            .starts_with("accounts file `a.toml`: [accounts.222222222222]: `arn:aws:iam::222222222222:user/u` is not an IAM role ARN"),
+        "{e}"
+    );
+}
+
+#[test]
+fn unknown_reason_for_other_accounts_names_the_flag() {
+    let why = s3medic::collect::not_caller_account("222222222222", "IAM data");
+    assert!(why.starts_with("not collected: account 222222222222 is not the caller's account"));
+    assert!(
+        why.contains("`--account-role 222222222222=ROLE_ARN`"),
+        "{why}"
+    );
+}
+
+// ---------------------------------------------------------------- bucket re-read by its owner
+
+#[test]
+fn owner_reads_fill_only_the_unknown_parts() {
+    let mut caller = bucket_parts();
+    caller.policy = Part::Unknown("AccessDenied: needs s3:GetBucketPolicy".into());
+    caller.website = Part::Unknown("AccessDenied: needs s3:GetBucketWebsite".into());
+    caller.objects[0].head = Part::Unknown("AccessDenied: needs s3:GetObject".into());
+    assert!(caller.has_unknown());
+    let notes = caller.unknown_notes("b");
+    assert!(
+        notes.contains(
+            &"bucket `b`: bucket policy: AccessDenied: needs s3:GetBucketPolicy".to_string()
+        ),
+        "{notes:#?}"
+    );
+    assert!(
+        notes.iter().any(|n| n.starts_with("object `b/")
+            && n.ends_with(": HeadObject: AccessDenied: needs s3:GetObject")),
+        "{notes:#?}"
+    );
+
+    let mut owner = bucket_parts();
+    owner.policy = Part::Known(s3::policy_json(
+        r#"{"Version":"2012-10-17","Statement":[]}"#,
+    ));
+    owner.website = Part::Unknown("NoSuchWebsiteConfiguration: gone".into());
+    owner.encryption = Part::Absent; // the caller's known part must stay
+    owner.objects[0].acl = Part::Known(s3::acl_json(Some("owner-canonical"), &[]));
+    owner.objects[1].head = Part::Known(json!({"VersionId": "v2"}));
+    owner.objects.push(s3::ObjectParts {
+        key: "only-the-owner-saw-it".into(),
+        head: Part::Known(json!({})),
+        acl: Part::Absent,
+    });
+    let before_encryption = caller.encryption.clone();
+    caller.fill_from(owner.clone(), "with account 222222222222's credentials");
+
+    assert_eq!(caller.policy, owner.policy);
+    assert_eq!(caller.encryption, before_encryption);
+    assert_eq!(caller.objects[0].head, owner.objects[0].head);
+    assert_eq!(caller.objects[0].acl, owner.objects[0].acl);
+    assert_eq!(caller.objects[1].head, owner.objects[1].head);
+    assert_eq!(
+        caller.website,
+        Part::Unknown(
+            "AccessDenied: needs s3:GetBucketWebsite; with account 222222222222's credentials: NoSuchWebsiteConfiguration: gone".into()
+        )
+    );
+    assert!(caller
+        .objects
+        .iter()
+        .any(|o| o.key == "only-the-owner-saw-it"));
+    assert_eq!(
+        caller.unknown_notes("b").len(),
+        1,
+        "only the website stays unknown"
+    );
+}
+
+// ---------------------------------------------------------------- organizations
+
+#[test]
+fn organization_json_is_the_world_shape() {
+    let info = org::OrgInfo {
+        id: "o-abc123".into(),
+        management_account: "111111111111".into(),
+    };
+    let deny = r#"{"Version":"2012-10-17","Statement":[{"Sid":"NoGet","Effect":"Deny","Action":"s3:GetObject","Resource":"*"}]}"#;
+    let full =
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+    let scps = vec![
+        org::LevelPolicies {
+            target: "r-ab12".into(),
+            policies: vec![(
+                "FullAWSAccess".into(),
+                "p-FullAWSAccess".into(),
+                full.into(),
+            )],
+        },
+        org::LevelPolicies {
+            target: "222222222222".into(),
+            policies: vec![
+                (
+                    "FullAWSAccess".into(),
+                    "p-FullAWSAccess".into(),
+                    full.into(),
+                ),
+                ("DenyGet".into(), "p-12345678".into(), deny.into()),
+            ],
+        },
+    ];
+    let v = org::organization_json(&info, "222222222222", &scps, &[]);
+    let acct = account::account_json(
+        "222222222222",
+        None,
+        &Part::Absent,
+        &Part::Absent,
+        &Part::Known(v),
+    );
+    let w = World::from_value(&json!({"accounts": [acct]})).expect("valid world");
+    let o = w.accounts[0]
+        .organization
+        .known()
+        .expect("organization known");
+    assert_eq!(o.id, "o-abc123");
+    assert!(!o.is_management_account);
+    assert_eq!(o.scps.len(), 2);
+    assert_eq!(o.scps[1].target, "222222222222");
+    assert_eq!(o.scps[1].policies[1].name, "DenyGet");
+    assert_eq!(o.scps[1].policies[1].id.as_deref(), Some("p-12345678"));
+    assert!(o.rcps.is_empty());
+
+    let m = org::organization_json(&info, "111111111111", &[], &[]);
+    assert_eq!(m["is_management_account"], json!(true));
+}
+
+#[test]
+fn policy_types_apply_only_when_enabled_at_the_root() {
+    let statuses = vec![
+        ("SERVICE_CONTROL_POLICY".to_string(), "ENABLED".to_string()),
+        (
+            "RESOURCE_CONTROL_POLICY".to_string(),
+            "PENDING_ENABLE".to_string(),
+        ),
+    ];
+    assert_eq!(
+        org::type_enabled(&statuses, "SERVICE_CONTROL_POLICY"),
+        Ok(true)
+    );
+    assert_eq!(org::type_enabled(&statuses, "TAG_POLICY"), Ok(false));
+    let e = org::type_enabled(&statuses, "RESOURCE_CONTROL_POLICY").expect_err("pending");
+    assert!(e.contains("PENDING_ENABLE"), "{e}");
+}
+
+// ---------------------------------------------------------------- VPC endpoints
+
+#[test]
+fn a_request_endpoint_is_recorded_unknown_and_reported_as_unchecked() {
+    let world = World::from_value(&json!({
+        "format_version": 1,
+        "accounts": [{"account_id": "111122223333", "iam": {"UserDetailList": [{
+            "UserName": "alice", "UserId": "AIDA1", "Arn": "arn:aws:iam::111122223333:user/alice",
+            "UserPolicyList": [{"PolicyName": "get", "PolicyDocument": {"Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}}],
+            "GroupList": [], "AttachedManagedPolicies": []}],
+            "GroupDetailList": [], "RoleDetailList": [], "Policies": []}}],
+        "buckets": [{"name": "b", "account_id": "111122223333"}],
+    }))
+    .expect("world");
+    let mut c = Collected {
+        world,
+        calls: 0,
+        unknown: Vec::new(),
+    };
+    add_vpc_endpoints(&mut c, &["vpce-1a2b3c4d".to_string()]).expect("added");
+    let e = c
+        .world
+        .vpc_endpoint("vpce-1a2b3c4d")
+        .expect("endpoint in the world");
+    assert_eq!(e.policy, Part::Unknown(VPC_ENDPOINT_NOT_COLLECTED.into()));
+    assert_eq!(
+        c.unknown,
+        [format!(
+            "VPC endpoint `vpce-1a2b3c4d`: policy: {VPC_ENDPOINT_NOT_COLLECTED}"
+        )]
+    );
+    // Twice is once.
+    add_vpc_endpoints(&mut c, &["vpce-1a2b3c4d".to_string()]).expect("no-op");
+    assert_eq!(c.world.vpc_endpoints.len(), 1);
+
+    let req = s3medic::request::Request::from_value(&json!({
+        "principal": "arn:aws:iam::111122223333:user/alice",
+        "action": "s3:GetObject", "bucket": "b", "key": "k",
+        "vpc_endpoint": "vpce-1a2b3c4d",
+    }))
+    .expect("request");
+    let out = s3medic::eval::authorize(&c.world, &req).expect("decided");
+    assert!(
+        out.unknowns.iter().any(|u| u.contains("vpce-1a2b3c4d")
+            && u.contains("s3medic does not read EC2")
+            && u.contains("aws ec2 describe-vpc-endpoints")),
+        "{:#?}",
+        out.unknowns
+    );
 }

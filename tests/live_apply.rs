@@ -4,17 +4,35 @@
 //! `before`. Also the refusals (stale plan, no terminal without `--yes`: exit 3, nothing written)
 //! and a write failing half-way (exit 1, the writes already made undone).
 //!
+//! Customer managed policies are restored exactly (tests/common/managed_policy.rs sets the case
+//! up): rollback makes the original default version the default again and deletes the version
+//! apply created; at IAM's limit of five versions the version apply deleted to make room is
+//! recreated (under a new id); when the original default is gone, a new default version with the
+//! saved document replaces it and the report says so.
+//!
+//! CloudFront origin access controls: moto creates, reads and deletes them, but drops
+//! `OriginAccessControlId` from the distributions it stores, so an apply attaching a new control
+//! can never read its write back there. That is what is tested live: the library's calls
+//! (create, find, `DeleteOriginAccessControl` with `If-Match`), and an apply that fails read-back
+//! and, undoing, deletes the control it created. The ordering (origin first, then the control) is
+//! unit-tested in tests/apply_unit.rs.
+//!
 //! Each test starts its own moto server. Needs the moto server (`bash scripts/test.sh` installs it
 //! into .venv); never skipped.
 
 #[path = "common/live.rs"]
 mod live;
+#[path = "common/managed_policy.rs"]
+mod managed_policy;
 #[path = "common/moto.rs"]
 mod moto;
 
 use std::path::Path;
 
-use moto::{must, unique, Moto, ACCOUNT};
+use managed_policy::{
+    default_version, managed_request_flags, policy_versions, set_up_managed_deny, ManagedCase,
+};
+use moto::{must, policy, unique, Moto, ACCOUNT};
 use serde_json::{json, Value};
 
 use live::*;
@@ -358,5 +376,360 @@ async fn failure_mid_apply_rolls_back() {
         user_policy(&moto, &b.user_name, "ListOnly").await,
         b.list_only
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+// ---------------------------------------------------------------- managed policies
+
+/// `s3medic plan --live … --allow-deny-change -o out` for the managed-policy case: exit 2, one
+/// `managed_policy` change.
+fn managed_plan(moto: &Moto, c: &ManagedCase, out: &Path) -> Value {
+    let mut cmd = moto.s3medic();
+    cmd.args(["plan", "--live"])
+        .args(managed_request_flags(c))
+        .args(endpoint_flags(&moto.endpoint))
+        .arg("-o")
+        .arg(out);
+    run(cmd, "s3medic plan --live --allow-deny-change").expect_code(2, "plan of the managed deny");
+    let plan = read_json(out);
+    let changes = plan["changes"].as_array().expect("changes");
+    assert_eq!(changes.len(), 1, "{plan:#}");
+    assert_eq!(
+        changes[0]["target"],
+        json!({"type": "managed_policy", "arn": c.policy_arn}),
+        "{plan:#}"
+    );
+    plan
+}
+
+/// `s3medic rollback SNAPSHOT --yes --output json`: the report.
+fn rollback_json(moto: &Moto, snapshot: &str) -> Value {
+    let mut c = moto.s3medic();
+    c.args(["rollback", snapshot, "--yes", "--output", "json"])
+        .args(endpoint_flags(&moto.endpoint));
+    let r = run(c, "s3medic rollback --output json");
+    r.expect_code(0, "rollback --yes");
+    r.json("rollback report")
+}
+
+fn ids(versions: &[(String, bool, Value)]) -> Vec<&str> {
+    versions.iter().map(|(id, _, _)| id.as_str()).collect()
+}
+
+fn notes_text(report: &Value) -> String {
+    report["notes"].to_string()
+}
+
+#[tokio::test]
+async fn managed_policy_rollback_restores_the_default_version_and_deletes_the_created_one() {
+    let moto = Moto::start();
+    let c = set_up_managed_deny(&moto, 0, false).await;
+    assert_eq!(c.default_id, "v1");
+    let dir = scratch("s3medic-live-apply");
+    let plan_path = dir.join("plan.json");
+    let plan = managed_plan(&moto, &c, &plan_path);
+    let after = plan["changes"][0]["after"].clone();
+
+    let r = apply(&moto, &plan_path, &dir.join("snapshots"), &["--yes"]);
+    r.expect_code(0, "apply --yes");
+    let snapshot = snapshot_path(&r.json("apply report"));
+    let versions = policy_versions(&moto, &c.policy_arn).await;
+    assert_eq!(ids(&versions), ["v1", "v2"], "apply adds one version");
+    assert_eq!(default_version(&moto, &c.policy_arn).await, "v2");
+    assert_same_policy(
+        &versions[1].2,
+        &after,
+        "the new default is the plan's `after`",
+    );
+    // The snapshot records the version state.
+    let snap = read_json(Path::new(&snapshot));
+    assert_eq!(snap["format_version"], 2, "{snap:#}");
+    let st = &snap["entries"][0]["policy_versions"];
+    assert_eq!(st["default_version_id"], "v1", "{snap:#}");
+    assert_eq!(st["version_ids"], json!(["v1"]), "{snap:#}");
+    assert_eq!(st["created_version_id"], "v2", "{snap:#}");
+    assert!(
+        st.get("pruned").is_none(),
+        "nothing deleted below five versions: {snap:#}"
+    );
+
+    let report = rollback_json(&moto, &snapshot);
+    assert_eq!(report["restored"], json!(["c1"]), "{report:#}");
+    assert_eq!(
+        default_version(&moto, &c.policy_arn).await,
+        "v1",
+        "the original default version is the default again"
+    );
+    let versions = policy_versions(&moto, &c.policy_arn).await;
+    assert_eq!(ids(&versions), ["v1"], "the version apply created is gone");
+    assert_eq!(versions[0].2, c.versions[0].1, "v1 untouched");
+    // The denial is back, and a second rollback has nothing to do.
+    let again = dir.join("plan-again.json");
+    let replanned = managed_plan(&moto, &c, &again);
+    assert_eq!(replanned["findings"], plan["findings"]);
+    assert_eq!(
+        replanned["changes"][0]["before_digest"],
+        plan["changes"][0]["before_digest"]
+    );
+    let mut cmd = moto.s3medic();
+    cmd.args(["rollback", &snapshot, "--yes"])
+        .args(endpoint_flags(&moto.endpoint));
+    let r = run(cmd, "second rollback");
+    r.expect_code(0, "second rollback");
+    assert!(r.stdout.contains("NOTHING TO RESTORE"), "{}", r.stdout);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn managed_policy_at_five_versions_rollback_recreates_the_deleted_version() {
+    let moto = Moto::start();
+    let c = set_up_managed_deny(&moto, 4, false).await;
+    assert_eq!(c.default_id, "v5");
+    assert_eq!(c.versions.len(), 5);
+    let dir = scratch("s3medic-live-apply");
+    let plan_path = dir.join("plan.json");
+    managed_plan(&moto, &c, &plan_path);
+
+    let r = apply(&moto, &plan_path, &dir.join("snapshots"), &["--yes"]);
+    r.expect_code(0, "apply --yes");
+    let report = r.json("apply report");
+    assert!(
+        notes_text(&report).contains("new version id"),
+        "the apply report names the rollback caveat: {report:#}"
+    );
+    let snapshot = snapshot_path(&report);
+    let versions = policy_versions(&moto, &c.policy_arn).await;
+    assert_eq!(
+        ids(&versions),
+        ["v2", "v3", "v4", "v5", "v6"],
+        "the oldest non-default version made room"
+    );
+    let snap = read_json(Path::new(&snapshot));
+    let pruned = &snap["entries"][0]["policy_versions"]["pruned"];
+    assert_eq!(pruned["version_id"], "v1", "{snap:#}");
+    assert_eq!(pruned["document"], c.versions[0].1, "its document is saved");
+
+    let report = rollback_json(&moto, &snapshot);
+    assert_eq!(default_version(&moto, &c.policy_arn).await, "v5");
+    let versions = policy_versions(&moto, &c.policy_arn).await;
+    assert_eq!(
+        ids(&versions),
+        ["v2", "v3", "v4", "v5", "v7"],
+        "v6 (apply's) deleted, v1 recreated as v7"
+    );
+    assert_eq!(
+        policy(&versions[4].2),
+        policy(&c.versions[0].1),
+        "the recreated version holds v1's document"
+    );
+    for (i, (id, _, doc)) in versions.iter().take(4).enumerate() {
+        assert_eq!(
+            (id.as_str(), doc),
+            (c.versions[i + 1].0.as_str(), &c.versions[i + 1].1)
+        );
+    }
+    assert!(
+        notes_text(&report).contains("`v1`") && notes_text(&report).contains("`v7`"),
+        "the report names the new id: {report:#}"
+    );
+    assert!(
+        report["caveats"].to_string().contains("new version id"),
+        "{report:#}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn managed_policy_rollback_when_the_original_default_is_gone() {
+    let moto = Moto::start();
+    let c = set_up_managed_deny(&moto, 0, false).await;
+    let dir = scratch("s3medic-live-apply");
+    let plan_path = dir.join("plan.json");
+    managed_plan(&moto, &c, &plan_path);
+    let r = apply(&moto, &plan_path, &dir.join("snapshots"), &["--yes"]);
+    r.expect_code(0, "apply --yes");
+    let snapshot = snapshot_path(&r.json("apply report"));
+    // Someone deletes v1 (no longer the default) after apply.
+    let iam = moto.iam().await;
+    must(
+        iam.delete_policy_version()
+            .policy_arn(&c.policy_arn)
+            .version_id("v1")
+            .send()
+            .await,
+        "DeletePolicyVersion v1",
+    );
+
+    let report = rollback_json(&moto, &snapshot);
+    let versions = policy_versions(&moto, &c.policy_arn).await;
+    assert_eq!(
+        ids(&versions),
+        ["v3"],
+        "v2 (apply's) deleted, v3 replaces v1"
+    );
+    assert_eq!(default_version(&moto, &c.policy_arn).await, "v3");
+    assert_eq!(policy(&versions[0].2), policy(&c.versions[0].1));
+    let notes = notes_text(&report);
+    assert!(
+        notes.contains("`v1`") && notes.contains("no longer exists") && notes.contains("`v3`"),
+        "the fallback is said: {report:#}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+// ---------------------------------------------------------------- origin access controls
+
+fn origin_target(distribution_id: &str, origin_id: &str) -> s3medic::plan::Target {
+    s3medic::plan::Target::DistributionOrigin {
+        distribution_id: distribution_id.to_string(),
+        origin_id: origin_id.to_string(),
+    }
+}
+
+#[tokio::test]
+async fn origin_access_control_calls_against_moto() {
+    use s3medic::apply::{AwsStore, Store};
+    let moto = Moto::start();
+    let store = AwsStore::new(s3medic::collect::Clients::from_config(
+        moto.sdk_config().await,
+    ));
+    let t = origin_target("E000000000", "o");
+    let name = unique("s3medic-site");
+    assert_eq!(store.find_origin_access_control(&t, &name).await, Ok(None));
+    let id = store
+        .create_origin_access_control(&t, &name)
+        .await
+        .expect("CreateOriginAccessControl");
+    assert_eq!(store.origin_access_control_exists(&t, &id).await, Ok(true));
+    assert_eq!(
+        store.find_origin_access_control(&t, &name).await,
+        Ok(Some(id.clone()))
+    );
+    // GetOriginAccessControl for the ETag, then DeleteOriginAccessControl with If-Match.
+    store
+        .delete_origin_access_control(&t, &id)
+        .await
+        .expect("DeleteOriginAccessControl");
+    assert_eq!(store.origin_access_control_exists(&t, &id).await, Ok(false));
+    assert_eq!(store.find_origin_access_control(&t, &name).await, Ok(None));
+    // Deleting one that is gone is not an error.
+    assert_eq!(store.delete_origin_access_control(&t, &id).await, Ok(()));
+}
+
+#[tokio::test]
+async fn an_apply_that_cannot_attach_its_new_control_deletes_it_when_undoing() {
+    use aws_sdk_cloudfront::types::{
+        DefaultCacheBehavior, DistributionConfig, Origin, Origins, S3OriginConfig,
+        ViewerProtocolPolicy,
+    };
+    use s3medic::apply::{apply_with, parse_plan, ApplyOptions, ApplyStatus, AwsStore, Store};
+    let moto = Moto::start();
+    let s3 = moto.s3().await;
+    let bucket = unique("live-site");
+    must(
+        s3.create_bucket().bucket(&bucket).send().await,
+        "CreateBucket",
+    );
+    let cf = aws_sdk_cloudfront::Client::new(&moto.sdk_config().await);
+    let origin_id = "site-origin";
+    let origin = Origin::builder()
+        .id(origin_id)
+        .domain_name(format!("{bucket}.s3.us-east-1.amazonaws.com"))
+        .s3_origin_config(S3OriginConfig::builder().origin_access_identity("").build())
+        .build()
+        .expect("origin");
+    let config = DistributionConfig::builder()
+        .caller_reference(unique("ref"))
+        .comment("s3medic live test")
+        .enabled(true)
+        .origins(
+            Origins::builder()
+                .quantity(1)
+                .items(origin)
+                .build()
+                .expect("origins"),
+        )
+        .default_cache_behavior(
+            DefaultCacheBehavior::builder()
+                .target_origin_id(origin_id)
+                .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
+                .build()
+                .expect("cache behavior"),
+        )
+        .build()
+        .expect("distribution config");
+    let created = must(
+        cf.create_distribution()
+            .distribution_config(config)
+            .send()
+            .await,
+        "CreateDistribution",
+    );
+    let distribution_id = created
+        .distribution()
+        .expect("distribution")
+        .id()
+        .to_string();
+
+    let store = AwsStore::new(s3medic::collect::Clients::from_config(
+        moto.sdk_config().await,
+    ));
+    let t = origin_target(&distribution_id, origin_id);
+    let before = store.read(&t).await.expect("read the origin");
+    assert_eq!(before["Id"], origin_id, "{before:#}");
+    assert_eq!(before["OriginAccessControlId"], "", "{before:#}");
+    let name = unique("s3medic-site");
+    let mut after = before.clone();
+    after["OriginAccessControlId"] = json!(format!("new:{name}"));
+    let resource = format!("arn:aws:cloudfront::{ACCOUNT}:distribution/{distribution_id}");
+    let change = json!({
+        "id": "c1", "account": ACCOUNT, "resource": resource,
+        "target": {"type": "distribution_origin", "distribution_id": distribution_id, "origin_id": origin_id},
+        "action": "update", "before": before, "after": after,
+        "before_digest": s3medic::plan::change::digest(&before),
+        "diff": s3medic::plan::change::unified_diff(&resource, &before, &after),
+        "risk": "medium", "reversible": true, "playbooks": ["cloudfront-no-oac"],
+        "summary": "attach a new origin access control"
+    });
+    let plan_json = json!({"format_version": 1, "tool_version": "0.1.0", "request": null,
+        "changes": [change], "manual_steps": []});
+    let plan = parse_plan(&plan_json, "plan.json").expect("plan");
+    let dir = scratch("s3medic-live-apply");
+    let opts = ApplyOptions {
+        snapshot_dir: dir.join("snapshots"),
+        verify_tries: 2,
+        verify_delay: std::time::Duration::from_millis(50),
+        decision_after: false,
+    };
+    let report = apply_with(&store, &plan, &opts, |_| true).await;
+    // moto stores the distribution without OriginAccessControlId: the write never reads back.
+    assert_eq!(report.status, ApplyStatus::Failed, "{report:#?}");
+    assert!(
+        report.error.as_deref().unwrap_or("").contains("read-back"),
+        "{report:#?}"
+    );
+    assert_eq!(report.undone, ["c1"], "{report:#?}");
+    assert!(report.undo_failures.is_empty(), "{report:#?}");
+    // The control was created (recorded in the snapshot) and deleted by the undo.
+    let snapshot = s3medic::apply::Snapshot::load(Path::new(
+        report.snapshot_path.as_deref().expect("snapshot"),
+    ))
+    .expect("snapshot loads");
+    let st = snapshot.entries[0]
+        .origin_access_control
+        .clone()
+        .expect("control record");
+    assert_eq!(st.name, name);
+    assert!(!st.existed);
+    let id = st.created_id.expect("the created control's id is recorded");
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.contains(&id) && n.contains("deleted origin access control")),
+        "{report:#?}"
+    );
+    assert_eq!(store.origin_access_control_exists(&t, &id).await, Ok(false));
+    assert_eq!(store.find_origin_access_control(&t, &name).await, Ok(None));
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -13,7 +13,7 @@ mod moto;
 use std::path::Path;
 
 use aws_sdk_s3::primitives::ByteStream;
-use moto::{must, policy, unique, Moto, ACCOUNT, REGION};
+use moto::{create_user, must, policy, put_user_policy, unique, Moto, ACCOUNT, REGION};
 use s3medic::collect::{collect, Clients, CollectSpec};
 use s3medic::world::{
     AclPermission, AttachedPolicy, Grantee, ObjectOwnership, Part, PublicAccessBlock, SseAlgorithm,
@@ -55,11 +55,7 @@ async fn set_up(moto: &Moto) -> Setup {
     // IAM: a user with an inline policy; a role with a trust policy, a managed policy and a
     // permissions boundary (PutUserPermissionsBoundary is not implemented by moto).
     let user_name = unique("alice");
-    let user = must(
-        iam.create_user().user_name(&user_name).send().await,
-        "CreateUser",
-    );
-    let user_arn = user.user().expect("user").arn().to_string();
+    let user_arn = create_user(&iam, &user_name).await;
     let user_policy_name = "ReadReports".to_string();
     let user_policy = json!({
         "Version": "2012-10-17",
@@ -71,15 +67,7 @@ async fn set_up(moto: &Moto) -> Setup {
             "Condition": {"Bool": {"aws:SecureTransport": "true"}}
         }]
     });
-    must(
-        iam.put_user_policy()
-            .user_name(&user_name)
-            .policy_name(&user_policy_name)
-            .policy_document(user_policy.to_string())
-            .send()
-            .await,
-        "PutUserPolicy",
-    );
+    put_user_policy(&iam, &user_name, &user_policy_name, &user_policy).await;
 
     let role_name = unique("app");
     let trust_policy = json!({
@@ -507,15 +495,19 @@ async fn library_collect_reads_back_every_part_and_counts_calls() {
     let c = collect(&clients, &spec).await.expect("collect");
     check_world(&c.world, &s);
     assert!(c.calls > 0, "API calls counted");
-    // Allowed unknowns: Organizations (not collected yet), and request payment — moto 5.2.5 does
-    // not implement GetBucketRequestPayment and answers `?requestPayment` with a ListObjects body,
-    // which the SDK cannot parse. Anything else unreadable is a failure.
+    // Allowed unknown: request payment — moto 5.2.5 does not implement GetBucketRequestPayment
+    // and answers `?requestPayment` with a ListObjects body, which the SDK cannot parse. Anything
+    // else unreadable is a failure (the account is in no organization: that part is absent).
     let unexpected: Vec<&String> = c
         .unknown
         .iter()
-        .filter(|u| !u.starts_with("organization:") && !u.contains("request payment"))
+        .filter(|u| !u.contains("request payment"))
         .collect();
     assert!(unexpected.is_empty(), "unreadable parts: {:#?}", c.unknown);
+    assert!(
+        c.world.accounts.iter().all(|a| a.organization.is_absent()),
+        "no organization in moto: absent, not unknown"
+    );
 }
 
 #[tokio::test]

@@ -3,7 +3,10 @@
 //! throttling (503 SlowDown) is retried and the part is read; a read refused with 403 AccessDenied
 //! becomes an unknown part naming the permission (never absent) and the plan lists it among its
 //! unknowns; a connection reset on every attempt of the second write of `apply` makes it fail and
-//! undo the first write. Setup always goes to moto directly; only `s3medic` talks to the proxy.
+//! undo the first write; the same reset after a customer managed policy was written puts the
+//! policy's versions back exactly (the original default again, apply's version deleted, the
+//! version deleted to make room recreated). Setup always goes to moto directly; only `s3medic`
+//! talks to the proxy.
 //! Also the confirmation prompt of `apply` on a real (pseudo-)terminal: "n" writes nothing and
 //! exits 3, "y" applies.
 //!
@@ -12,6 +15,8 @@
 
 #[path = "common/live.rs"]
 mod live;
+#[path = "common/managed_policy.rs"]
+mod managed_policy;
 #[path = "common/moto.rs"]
 mod moto;
 #[path = "common/proxy.rs"]
@@ -286,6 +291,77 @@ async fn connection_reset_mid_apply_rolls_back() {
         user_policy(&moto, &b.user_name, "ListOnly").await,
         b.list_only
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn connection_reset_after_a_managed_policy_write_restores_its_versions() {
+    use managed_policy::{
+        default_version, managed_request_flags, policy_versions, set_up_managed_deny,
+    };
+    let moto = Moto::start();
+    // Five versions (v5 the default) and an SSE-KMS object whose key policy does not name bob.
+    let c = set_up_managed_deny(&moto, 4, true).await;
+    let (key_arn, original_key_policy) = c.kms.clone().expect("kms case");
+    let dir = scratch("s3medic-live-faults");
+    let plan_path = dir.join("plan.json");
+    let mut cmd = moto.s3medic();
+    cmd.args(["plan", "--live"])
+        .args(managed_request_flags(&c))
+        .args(endpoint_flags(&moto.endpoint))
+        .arg("-o")
+        .arg(&plan_path);
+    run(cmd, "s3medic plan --live").expect_code(2, "plan --live --allow-deny-change");
+    let plan = read_json(&plan_path);
+    let kinds: Vec<&str> = plan["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .map(|ch| ch["target"]["type"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(kinds, vec!["managed_policy", "key_policy"], "{plan:#}");
+    let managed_id = plan["changes"][0]["id"].as_str().unwrap().to_string();
+
+    // Every attempt of PutKeyPolicy (written after the managed policy) is reset.
+    let rule = Rule::new(Canned::Reset)
+        .method("POST")
+        .header_contains("X-Amz-Target", "TrentService.PutKeyPolicy")
+        .times(3);
+    let proxy = Proxy::start(&moto.endpoint, vec![rule]);
+    let mut cmd = moto.s3medic();
+    cmd.arg("apply")
+        .arg(&plan_path)
+        .arg("--yes")
+        .arg("--snapshot-dir")
+        .arg(dir.join("snapshots"))
+        .args(["--output", "json"])
+        .args(endpoint_flags(&proxy.endpoint));
+    let r = run(cmd, "s3medic apply through a resetting proxy");
+    r.expect_code(1, "apply whose key policy write is reset");
+    let report = r.json("apply report");
+    assert_eq!(proxy.matched(0), 3, "{}", proxy.log_text());
+    assert_eq!(report["undone"], json!([managed_id]), "{report:#}");
+    assert!(
+        report["undo_failures"]
+            .as_array()
+            .is_none_or(|a| a.is_empty()),
+        "{report:#}"
+    );
+    assert!(
+        report["notes"].to_string().contains("recreated as `v7`"),
+        "{report:#}"
+    );
+
+    // The versions are as before apply, except that v1 (deleted to make room) is back as v7.
+    assert_eq!(default_version(&moto, &c.policy_arn).await, "v5");
+    let versions = policy_versions(&moto, &c.policy_arn).await;
+    let ids: Vec<&str> = versions.iter().map(|(id, _, _)| id.as_str()).collect();
+    assert_eq!(ids, ["v2", "v3", "v4", "v5", "v7"], "v6 (apply's) is gone");
+    assert_eq!(policy(&versions[4].2), policy(&c.versions[0].1));
+    for (i, (_, _, doc)) in versions.iter().take(4).enumerate() {
+        assert_eq!(doc, &c.versions[i + 1].1);
+    }
+    assert_eq!(key_policy(&moto, &key_arn).await, original_key_policy);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -74,20 +74,13 @@ async fn plan_live_finds_both_causes_and_befores_match_moto() {
     );
     assert_eq!(changes[0]["action"], "create");
     assert_eq!(changes[1]["action"], "update");
-    // Organizations are not collected yet: the plan must say it could not check SCPs and RCPs
-    // (never treat them as absent), and nothing else may be unknown.
+    // The account is in no organization (DescribeOrganization: AWSOrganizationsNotInUse), so
+    // no SCP or RCP applies, and everything else was read: nothing is unknown.
     let unknowns: Vec<&str> = plan["unknowns"]
         .as_array()
         .map(|u| u.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
-    assert!(
-        unknowns.iter().any(|u| u.contains("SCPs")) && unknowns.iter().any(|u| u.contains("RCPs")),
-        "unknowns: {unknowns:?}"
-    );
-    assert!(
-        unknowns.iter().all(|u| u.contains("not collected")),
-        "unknowns: {unknowns:?}"
-    );
+    assert!(unknowns.is_empty(), "unknowns: {unknowns:?}");
 
     // Every `before` is what moto stores now.
     let iam = moto.iam().await;

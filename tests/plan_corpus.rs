@@ -3,8 +3,10 @@
 //! name every expected cause, touch exactly the expected kinds of targets in the expected accounts,
 //! list the expected manual steps and new access, and — applied to a copy of the World — make the
 //! request allowed (or not, when a manual step remains). Re-planning the patched World must find
-//! nothing left to do, and every statement s3medic adds must carry an `S3Medic…` Sid and never a
-//! blanket action (`*`, `s3:*`, `kms:*`) or principal (`*`); every added KMS statement must be
+//! nothing left to do, and every statement s3medic adds must carry an `S3Medic…` Sid and never
+//! grant a blanket action (`*`, `s3:*`, `kms:*`) or principal (`*`) — a Deny s3medic adds (the
+//! caller's share of a deny it was exempted from, for everything but the request) takes access
+//! away and keeps the wildcards of the deny it comes from; every added KMS statement must be
 //! scoped with `kms:ViaService` (or, for a service principal, `aws:SourceArn`), and every added
 //! service-principal statement pinned with `aws:SourceArn`. All mismatches are reported together.
 //!
@@ -173,12 +175,17 @@ fn check_statements(c: &Change, problems: &mut Vec<String>, granted: &mut BTreeS
                 .find(|b| b.get("Sid").and_then(Value::as_str) == Some(sid)),
             None => before.get(i).filter(|b| b.get("Sid").is_none()),
         };
+        // A Deny takes access away: its wildcards grant nothing.
+        let grants = st.get("Effect").and_then(Value::as_str) != Some("Deny");
         match edited {
             None => {
                 if !sid.is_some_and(|s| s.starts_with(SID_PREFIX)) {
                     problems.push(format!(
                         "{label}: added statement without an `{SID_PREFIX}` Sid: {st}"
                     ));
+                }
+                if !grants {
+                    continue;
                 }
                 let wild = blanket_actions(st);
                 if !wild.is_empty() {
@@ -207,6 +214,7 @@ fn check_statements(c: &Change, problems: &mut Vec<String>, granted: &mut BTreeS
                 }
                 granted.extend(names);
             }
+            Some(_) if !grants => {}
             Some(old) => {
                 let new_wild: BTreeSet<String> = blanket_actions(st)
                     .difference(&blanket_actions(old))

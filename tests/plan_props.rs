@@ -32,6 +32,11 @@
 //!    step of playbook `guardrail-deny`.
 //! 3. `plan_is_total_on_generic_worlds`: `plan` never panics or errors on the generic Worlds and
 //!    requests (any options); on an allowed request it plans nothing.
+//! 4. `guardrail_exemption_opens_nothing_but_the_target` (guardrail generator, three guardrail
+//!    shapes, `allow_guardrail_change`): the request is allowed with no guardrail manual step
+//!    left (also when several authorizations hit the guardrail), the proof finds no new access
+//!    unless the plan is widening, the guardrail only gains the caller's `ArnNotEquals`
+//!    exclusion (when it blocked the request), and re-planning finds nothing.
 //!
 //! `wrong_arn_level_fix_grants_only_the_target` and `kms_key_policy_fix_grants_only_the_target`
 //! are the shrunk counterexamples of property 1 (c), kept as plain tests.
@@ -701,6 +706,85 @@ proptest! {
             "no guardrail-deny manual step: {:?}\n{}", p.manual_steps, shown
         );
         prop_assert!(!p.proof.target_allowed, "allowed with the guardrail in place\nplan:\n{}\n{}", plan_json, shown);
+    }
+
+    /// Property 4: with `allow_guardrail_change`, the caller is exempted from the guardrail for
+    /// the request only: the request is allowed, the proof finds no new access (unless another
+    /// fix of the plan widens on purpose), the guardrail statement still stands for everyone else
+    /// (it only gains `ArnNotEquals aws:PrincipalArn`), and planning again finds nothing to do.
+    #[test]
+    fn guardrail_exemption_opens_nothing_but_the_target(
+        (mut world, mut request) in fixable(),
+        shape in 0usize..3,
+    ) {
+        let (action, resource) = match shape {
+            0 => (json!("s3:*"), json!(["arn:aws:s3:::b", "arn:aws:s3:::b/*"])),
+            1 => (json!("s3:*"), json!("arn:aws:s3:::b/*")),
+            _ => (
+                json!(["s3:GetObject", "s3:PutObject", "s3:ListBucket", "s3:DeleteObject"]),
+                json!(["arn:aws:s3:::b", "arn:aws:s3:::b/*"]),
+            ),
+        };
+        let guard = json!({
+            "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": action,
+            "Resource": resource, "Condition": {"Bool": {"aws:SecureTransport": "false"}}
+        });
+        let policy = &mut world["buckets"][0]["policy"];
+        if policy.is_null() {
+            *policy = doc(vec![]);
+        }
+        policy["Statement"].as_array_mut().expect("statements").push(guard.clone());
+        let ctx = request.get("context").cloned().unwrap_or_else(|| json!({}));
+        let mut ctx = ctx.as_object().cloned().unwrap_or_default();
+        ctx.insert("aws:SecureTransport".into(), json!("false"));
+        request["context"] = Value::Object(ctx);
+        let (w, r) = load(&world, &request);
+        // CloudFront has no principal ARN to exempt: the guardrail stays a manual step.
+        if matches!(r.principal, s3medic::request::PrincipalRef::Service { .. }) {
+            return Ok(());
+        }
+        let shown = show(&world, &request);
+        let opts = PlanOptions { allow_guardrail_change: true, ..PlanOptions::default() };
+        let p = plan(&w, &r, &opts);
+        prop_assert!(p.is_ok(), "plan failed: {:?}\n{}", p.err(), shown);
+        let p = p.unwrap();
+        let plan_json = serde_json::to_string_pretty(&p).unwrap_or_default();
+        prop_assert!(p.proof.target_allowed, "not allowed\nplan:\n{}\n{}", plan_json, shown);
+        prop_assert!(
+            !p.manual_steps.iter().any(|m| m.playbook == "guardrail-deny"),
+            "a guardrail manual step is left: {:?}\n{}", p.manual_steps, shown
+        );
+        if !is_widening(&p) {
+            prop_assert!(
+                p.proof.new_access.is_empty(),
+                "the exemption opens more than the target: {:?}\nplan:\n{}\n{}",
+                p.proof.new_access, plan_json, shown
+            );
+        }
+        let mut patched = w.clone();
+        prop_assert!(apply_to_world(&mut patched, &p.changes).is_ok());
+        let bp = s3medic::plan::target::document(&patched, &Target::BucketPolicy { bucket: "b".into() });
+        let kept = statements(&bp).into_iter().find(|s| s["Sid"] == "DenyInsecureTransport");
+        prop_assert!(kept.is_some(), "the guardrail is gone\nplan:\n{}\n{}", plan_json, shown);
+        let mut kept = kept.unwrap();
+        let excluded = kept["Condition"].as_object_mut().and_then(|c| c.remove("ArnNotEquals"));
+        // Only a guardrail that blocked the request is edited.
+        let blocked = p.findings.iter().any(|f| f.cause == Cause::GuardrailDeny);
+        prop_assert_eq!(
+            excluded.is_some(),
+            blocked,
+            "the caller is excluded by aws:PrincipalArn exactly when the guardrail blocked the request\n{}",
+            plan_json
+        );
+        prop_assert_eq!(&kept, &guard, "the guardrail changed beyond the caller's exclusion");
+        let again = plan(&patched, &r, &opts);
+        prop_assert!(again.is_ok(), "re-plan failed: {:?}\n{}", again.err(), shown);
+        let again = again.unwrap();
+        prop_assert!(
+            again.changes.is_empty() && again.findings.is_empty(),
+            "planning the patched World plans again: {} changes\n{}",
+            again.changes.len(), shown
+        );
     }
 }
 

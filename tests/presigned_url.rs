@@ -2,8 +2,10 @@
 //! version ids, security tokens, SigV2 and garbage rejected with clear errors, never a panic) and
 //! the `explain` / `plan` flags built on it (expiry, signer's permission, the wrong-method hint).
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+#[path = "common/cli.rs"]
+mod cli;
+
+use std::process::Output;
 
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -346,22 +348,7 @@ proptest! {
 // ---------------------------------------------------------------------------------------------
 // CLI
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn s3medic(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_s3medic"))
-        .args(args)
-        .current_dir(root())
-        .env_remove("NO_COLOR")
-        .output()
-        .expect("the s3medic binary runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use cli::{s3medic, scratch_file, text};
 
 const ALICE: &str = "arn:aws:iam::111122223333:user/alice";
 const BOB: &str = "arn:aws:iam::111122223333:user/bob";
@@ -404,12 +391,34 @@ fn world() -> String {
         }],
         "buckets": [{"name": "example-bucket", "account_id": "111122223333", "region": "us-east-1"}]
     });
-    let dir = std::env::temp_dir().join(format!("s3medic-presigned-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let p = dir.join("world.json");
-    std::fs::write(&p, w.to_string()).expect("write world");
+    // One file per call: tests run in parallel, and a shared file could be read half-written.
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let p = scratch_file(&format!("world-{n}.json"), &w.to_string());
     p.to_str().expect("utf-8 path").to_string()
 }
+
+/// `s3medic explain -w WORLD --presigned-url URL --principal PRINCIPAL EXTRA`.
+fn explain_url(world: &str, url: &str, principal: &str, extra: &[&str]) -> Output {
+    s3medic(
+        &[
+            &[
+                "explain",
+                "-w",
+                world,
+                "--presigned-url",
+                url,
+                "--principal",
+                principal,
+            ][..],
+            extra,
+        ]
+        .concat(),
+    )
+}
+
+/// A time within the hour the test URLs are valid for (signed at 12:00, 3600 s).
+const HALF_PAST: &str = "aws:CurrentTime=2026-11-29T12:30:00Z";
 
 const OBJECT_URL: &str = "https://example-bucket.s3.us-east-1.amazonaws.com/reports/a.csv";
 
@@ -417,17 +426,7 @@ const OBJECT_URL: &str = "https://example-bucket.s3.us-east-1.amazonaws.com/repo
 fn fresh_url_is_allowed_with_the_wrong_method_hint() {
     let w = world();
     let u = url(OBJECT_URL);
-    let out = s3medic(&[
-        "explain",
-        "-w",
-        &w,
-        "--presigned-url",
-        &u,
-        "--principal",
-        ALICE,
-        "--context",
-        "aws:CurrentTime=2026-11-29T12:30:00Z",
-    ]);
+    let out = explain_url(&w, &u, ALICE, &["--context", HALF_PAST]);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
     assert!(stdout.starts_with("ALLOWED"), "{stdout}");
@@ -447,19 +446,7 @@ fn fresh_url_is_allowed_with_the_wrong_method_hint() {
     );
 
     // JSON output is unchanged: no hint.
-    let out = s3medic(&[
-        "explain",
-        "-w",
-        &w,
-        "--presigned-url",
-        &u,
-        "--principal",
-        ALICE,
-        "--context",
-        "aws:CurrentTime=2026-11-29T12:30:00Z",
-        "-o",
-        "json",
-    ]);
+    let out = explain_url(&w, &u, ALICE, &["--context", HALF_PAST, "-o", "json"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let v: Value = serde_json::from_slice(&out.stdout).expect("json only on stdout");
     assert_eq!(v["decision"], "allowed");
@@ -469,21 +456,12 @@ fn fresh_url_is_allowed_with_the_wrong_method_hint() {
 fn method_maps_to_the_operation() {
     let w = world();
     let u = url(OBJECT_URL);
-    let out = s3medic(&[
-        "explain",
-        "-w",
+    let out = explain_url(
         &w,
-        "--presigned-url",
         &u,
-        "--principal",
         ALICE,
-        "--method",
-        "put",
-        "--context",
-        "aws:CurrentTime=2026-11-29T12:30:00Z",
-        "-o",
-        "json",
-    ]);
+        &["--method", "put", "--context", HALF_PAST, "-o", "json"],
+    );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     let v: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["authorizations"][0]["action"], "s3:PutObject");
@@ -530,17 +508,7 @@ fn expired_url_is_denied_by_the_request_layer_and_planned_as_expired() {
 fn without_a_time_the_url_is_checked_now() {
     let w = world();
     let u = url(OBJECT_URL);
-    let out = s3medic(&[
-        "explain",
-        "-w",
-        &w,
-        "--presigned-url",
-        &u,
-        "--principal",
-        ALICE,
-        "-o",
-        "json",
-    ]);
+    let out = explain_url(&w, &u, ALICE, &["-o", "json"]);
     let stderr = text(&out.stderr);
     assert!(stderr.contains("evaluated at 20"), "{stderr}");
     let v: Value = serde_json::from_slice(&out.stdout).expect("json");
@@ -552,36 +520,14 @@ fn without_a_time_the_url_is_checked_now() {
 fn signer_without_permission_is_denied_by_identity() {
     let w = world();
     let u = url(OBJECT_URL);
-    let out = s3medic(&[
-        "explain",
-        "-w",
-        &w,
-        "--presigned-url",
-        &u,
-        "--principal",
-        BOB,
-        "--context",
-        "aws:CurrentTime=2026-11-29T12:30:00Z",
-        "-o",
-        "json",
-    ]);
+    let out = explain_url(&w, &u, BOB, &["--context", HALF_PAST, "-o", "json"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     let v: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["decision"], "implicit_deny");
     assert_eq!(v["deciding"]["layer"], "identity");
 
     // Text output of a denial carries no hint.
-    let out = s3medic(&[
-        "explain",
-        "-w",
-        &w,
-        "--presigned-url",
-        &u,
-        "--principal",
-        BOB,
-        "--context",
-        "aws:CurrentTime=2026-11-29T12:30:00Z",
-    ]);
+    let out = explain_url(&w, &u, BOB, &["--context", HALF_PAST]);
     assert!(
         !text(&out.stdout).contains("hint:"),
         "{}",
@@ -605,19 +551,7 @@ fn missing_principal_names_the_access_key() {
 fn over_long_validity_is_refused_with_400() {
     let w = world();
     let u = format!("{OBJECT_URL}?{}", query(604_801, ""));
-    let out = s3medic(&[
-        "explain",
-        "-w",
-        &w,
-        "--presigned-url",
-        &u,
-        "--principal",
-        ALICE,
-        "--context",
-        "aws:CurrentTime=2026-11-29T12:30:00Z",
-        "-o",
-        "json",
-    ]);
+    let out = explain_url(&w, &u, ALICE, &["--context", HALF_PAST, "-o", "json"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     let v: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["status"], 400);
@@ -640,7 +574,7 @@ fn credential_expiry_ends_the_url_early() {
         "--principal",
         ALICE,
         "--context",
-        "aws:CurrentTime=2026-11-29T12:30:00Z",
+        HALF_PAST,
         "-o",
         "json",
     ];
@@ -668,29 +602,11 @@ fn flag_errors() {
     let w = world();
     let u = url(OBJECT_URL);
     // Conflicts with the flags it replaces.
-    let out = s3medic(&[
-        "explain",
-        "-w",
-        &w,
-        "--presigned-url",
-        &u,
-        "--principal",
-        ALICE,
-        "--bucket",
-        "other",
-    ]);
+    let out = explain_url(&w, &u, ALICE, &["--bucket", "other"]);
     assert_eq!(out.status.code(), Some(1));
     // A bad URL names the flag and the part.
     let bad = u.replace("X-Amz-Expires=3600", "X-Amz-Expires=soon");
-    let out = s3medic(&[
-        "explain",
-        "-w",
-        &w,
-        "--presigned-url",
-        &bad,
-        "--principal",
-        ALICE,
-    ]);
+    let out = explain_url(&w, &bad, ALICE, &[]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("`--presigned-url`"), "{stderr}");

@@ -1,7 +1,9 @@
 //! The executor: parses a plan file, refuses a stale plan, saves the rollback snapshot, writes
 //! the changes in the plan's order, reads each back (with backoff), and on any failure undoes
 //! every write already made, newest first. Also `rollback` of a saved snapshot. Both work over
-//! any [`Store`]; confirmation is the caller's (a callback), so the library never prompts.
+//! any [`Store`]; confirmation is the caller's (a callback), so the library never prompts. What
+//! one write and one restore take per target (managed-policy versions, origin access controls)
+//! is [`super::steps`].
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -9,9 +11,9 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::checks::{arn_account, documents_match, is_current, key_policy_keeps_admin};
+use super::checks::{arn_account, is_current, key_policy_keeps_admin};
 use super::snapshot::{Snapshot, SnapshotEntry, DEFAULT_SNAPSHOT_DIR};
-use super::{target_label, ApplyError, AwsStore, Store};
+use super::{managed, steps, target_label, ApplyError, AwsStore, Store};
 use crate::collect::{Clients, CollectSpec};
 use crate::plan::change::pretty_sorted;
 use crate::plan::{digest, Change, Target, PLAN_FORMAT_VERSION};
@@ -251,47 +253,6 @@ impl ApplyReport {
     }
 }
 
-/// Reads the target until it shows `expected` (at most `opts.verify_tries` reads, waiting
-/// `verify_delay`, doubled each time, between them).
-async fn verify<S: Store>(
-    store: &S,
-    target: &Target,
-    expected: &Value,
-    opts: &ApplyOptions,
-) -> Result<(), ApplyError> {
-    let tries = opts.verify_tries.max(1);
-    let mut delay = opts.verify_delay;
-    let mut last_err = None;
-    for i in 0..tries {
-        if i > 0 && !delay.is_zero() {
-            tokio::time::sleep(delay).await;
-            delay = (delay * 2).min(MAX_VERIFY_DELAY);
-        }
-        match store.read(target).await {
-            Ok(actual) if documents_match(target, expected, &actual) => return Ok(()),
-            Ok(_) => last_err = None,
-            Err(e) => last_err = Some(e),
-        }
-    }
-    Err(last_err.unwrap_or(ApplyError::Verify {
-        target: target_label(target),
-        tries,
-    }))
-}
-
-/// Writes `doc` and reads it back.
-async fn write_verified<S: Store>(
-    store: &S,
-    target: &Target,
-    doc: &Value,
-    opts: &ApplyOptions,
-) -> Result<(), (bool, ApplyError)> {
-    store.write(target, doc).await.map_err(|e| (false, e))?;
-    verify(store, target, doc, opts)
-        .await
-        .map_err(|e| (true, e))
-}
-
 /// Checks that nothing in the plan is unsafe or impossible before anything is read or written.
 fn preflight(plan: &PlanFile) -> Result<(), ApplyError> {
     for c in &plan.changes {
@@ -363,21 +324,16 @@ pub async fn apply_with<S: Store>(
         r.error = Some("not confirmed: nothing was written".into());
         return r;
     }
-    // The snapshot, before the first write.
-    let entries: Vec<SnapshotEntry> = plan
-        .changes
-        .iter()
-        .zip(&prior)
-        .map(|(c, doc)| SnapshotEntry {
-            change: c.id.clone(),
-            target: c.target.clone(),
-            account: c.account.clone(),
-            resource: c.resource.clone(),
-            document: doc.clone(),
-            rollback_caveat: c.rollback_caveat.clone(),
-        })
-        .collect();
-    let snapshot = Snapshot::new(&plan.plan_id, entries);
+    // The snapshot, before the first write: every prior document, and what an exact undo needs
+    // besides (managed-policy versions, whether an origin access control exists).
+    let mut entries: Vec<SnapshotEntry> = Vec::with_capacity(plan.changes.len());
+    for (c, doc) in plan.changes.iter().zip(&prior) {
+        match steps::prepare(store, c, doc).await {
+            Ok(e) => entries.push(e),
+            Err(e) => return ApplyReport::error(ApplyStatus::Error, id, &e),
+        }
+    }
+    let mut snapshot = Snapshot::new(&plan.plan_id, entries);
     let path = match snapshot.save(&opts.snapshot_dir) {
         Ok(p) => p,
         Err(e) => return ApplyReport::error(ApplyStatus::Error, id, &e),
@@ -387,7 +343,30 @@ pub async fn apply_with<S: Store>(
     // Writes, in the plan's order; `written` holds the indexes of every write made.
     let mut written: Vec<usize> = Vec::new();
     for (i, c) in plan.changes.iter().enumerate() {
-        match write_verified(store, &c.target, &c.after, opts).await {
+        let Some(entry) = snapshot.entries.get_mut(i) else {
+            break;
+        };
+        let recorded = (
+            entry.policy_versions.clone(),
+            entry.origin_access_control.clone(),
+        );
+        let result = steps::write(store, entry, &c.after, opts).await;
+        if recorded
+            != (
+                entry.policy_versions.clone(),
+                entry.origin_access_control.clone(),
+            )
+        {
+            // The write created something (a policy version, an origin access control): record it
+            // so a later rollback removes exactly that.
+            if let Err(e) = snapshot.save_as(&path) {
+                report.notes.push(format!(
+                    "could not record what change `{}` created in the snapshot ({e}); rollback will infer it",
+                    c.id
+                ));
+            }
+        }
+        match result {
             Ok(()) => {
                 written.push(i);
                 report.applied.push(c.id.clone());
@@ -405,14 +384,21 @@ pub async fn apply_with<S: Store>(
     }
     if report.status == ApplyStatus::Failed {
         for &i in written.iter().rev() {
-            let (Some(c), Some(doc)) = (plan.changes.get(i), prior.get(i)) else {
+            let Some(entry) = snapshot.entries.get(i) else {
                 continue;
             };
-            match write_verified(store, &c.target, doc, opts).await {
-                Ok(()) => report.undone.push(c.id.clone()),
-                Err((_, e)) => report.undo_failures.push(UndoFailure {
-                    change: c.id.clone(),
-                    target: target_label(&c.target),
+            let mut notes = Vec::new();
+            let result = match steps::plan_restore(store, entry).await {
+                Ok(None) => Ok(()),
+                Ok(Some(r)) => steps::restore(store, entry, &r, opts, &mut notes).await,
+                Err(e) => Err(e),
+            };
+            report.notes.extend(notes);
+            match result {
+                Ok(()) => report.undone.push(entry.change.clone()),
+                Err(e) => report.undo_failures.push(UndoFailure {
+                    change: entry.change.clone(),
+                    target: target_label(&entry.target),
                     error: e.to_string(),
                 }),
             }
@@ -430,6 +416,15 @@ pub async fn apply_with<S: Store>(
                 report
                     .notes
                     .push(format!("change `{}`: rollback caveat: {cv}", c.id));
+            }
+        }
+        for e in &snapshot.entries {
+            if let (Target::ManagedPolicy { arn }, Some(st)) = (&e.target, &e.policy_versions) {
+                if let Some(cv) = managed::caveat(arn, st) {
+                    report
+                        .notes
+                        .push(format!("change `{}`: rollback caveat: {cv}", e.change));
+                }
             }
         }
     }
@@ -452,13 +447,24 @@ pub async fn apply(clients: &Clients, plan: &Value, opts: &ApplyOptions) -> Appl
 
 /// After a successful apply: the decision of the plan's request on the re-collected World.
 pub async fn finish(clients: &Clients, plan: &PlanFile, opts: &ApplyOptions, r: &mut ApplyReport) {
+    let accounts = crate::collect::AccountClients::single(clients.clone());
+    finish_across(&accounts, plan, opts, r).await
+}
+
+/// [`finish`], re-collecting other accounts with their own clients (`--account-role`).
+pub async fn finish_across(
+    accounts: &crate::collect::AccountClients,
+    plan: &PlanFile,
+    opts: &ApplyOptions,
+    r: &mut ApplyReport,
+) {
     if r.status != ApplyStatus::Applied || !opts.decision_after {
         return;
     }
     let Some(request) = &plan.request else {
         return;
     };
-    match decision_after(clients, request).await {
+    match decision_after_across(accounts, request).await {
         Ok(d) => r.decision_after = Some(d),
         Err(e) => r
             .notes
@@ -468,6 +474,15 @@ pub async fn finish(clients: &Clients, plan: &PlanFile, opts: &ApplyOptions, r: 
 
 /// Re-collects the World of `request` and decides it: `allowed`, `implicit_deny` ...
 pub async fn decision_after(clients: &Clients, request: &Value) -> Result<String, String> {
+    let accounts = crate::collect::AccountClients::single(clients.clone());
+    decision_after_across(&accounts, request).await
+}
+
+/// [`decision_after`], collecting other accounts with their own clients (`--account-role`).
+pub async fn decision_after_across(
+    accounts: &crate::collect::AccountClients,
+    request: &Value,
+) -> Result<String, String> {
     let req = crate::request::Request::from_value(request).map_err(|e| e.to_string())?;
     if req.bucket.is_empty() {
         return Err("the request names no bucket".into());
@@ -494,7 +509,7 @@ pub async fn decision_after(clients: &Clients, request: &Value) -> Result<String
         extra_buckets,
         bucket_account: None,
     };
-    let collected = crate::collect::collect(clients, &spec)
+    let collected = crate::collect::collect_across(accounts, &spec)
         .await
         .map_err(|e| e.to_string())?;
     let outcome = crate::eval::authorize(&collected.world, &req).map_err(|e| e.to_string())?;
@@ -509,6 +524,9 @@ pub struct RestoreStep {
     pub resource: String,
     /// Unified diff from the current document to the saved one.
     pub diff: String,
+    /// What else the restore does (managed-policy versions, an origin access control to delete).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<String>,
 }
 
 /// How a rollback ended.
@@ -550,6 +568,8 @@ pub struct RollbackReport {
     pub failures: Vec<UndoFailure>,
     /// What rollback cannot undo.
     pub caveats: Vec<String>,
+    /// Anything else worth saying (a recreated version's new id, a replaced default version).
+    pub notes: Vec<String>,
     pub error: Option<String>,
 }
 
@@ -559,13 +579,16 @@ impl RollbackReport {
     }
 }
 
-/// The caveats of restoring `snapshot`: each entry's own, and the Object Ownership one when a
-/// rollback turns Bucket owner enforced off.
+/// The caveats of restoring `snapshot`: each entry's own, a managed-policy version recreated under
+/// a new id, and the Object Ownership one when a rollback turns Bucket owner enforced off.
 pub fn rollback_caveats(snapshot: &Snapshot) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for e in &snapshot.entries {
         if let Some(c) = &e.rollback_caveat {
             out.push(format!("{}: {c}", target_label(&e.target)));
+        }
+        if let (Target::ManagedPolicy { arn }, Some(st)) = (&e.target, &e.policy_versions) {
+            out.extend(managed::caveat(arn, st));
         }
         if let Target::BucketOwnership { .. } = &e.target {
             let enforced = e
@@ -596,6 +619,7 @@ pub async fn rollback_with<S: Store>(
         unchanged: Vec::new(),
         failures: Vec::new(),
         caveats: rollback_caveats(snapshot),
+        notes: Vec::new(),
         error: None,
     };
     let name = |e: &SnapshotEntry| {
@@ -605,21 +629,20 @@ pub async fn rollback_with<S: Store>(
             e.change.clone()
         }
     };
-    let mut todo: Vec<(&SnapshotEntry, RestoreStep)> = Vec::new();
+    let mut todo: Vec<(&SnapshotEntry, steps::Restore, RestoreStep)> = Vec::new();
     for e in snapshot.entries.iter().rev() {
-        match store.read(&e.target).await {
-            Ok(current) if documents_match(&e.target, &e.document, &current) => {
-                report.unchanged.push(name(e));
-            }
-            Ok(current) => todo.push((
-                e,
-                RestoreStep {
+        match steps::plan_restore(store, e).await {
+            Ok(None) => report.unchanged.push(name(e)),
+            Ok(Some(r)) => {
+                let step = RestoreStep {
                     change: name(e),
                     target: target_label(&e.target),
                     resource: e.resource.clone(),
-                    diff: labelled_diff(&e.resource, &current, &e.document, "now", "saved"),
-                },
-            )),
+                    diff: labelled_diff(&e.resource, &r.current, &e.document, "now", "saved"),
+                    actions: r.describe(e),
+                };
+                todo.push((e, r, step));
+            }
             Err(err) => {
                 report.status = RollbackStatus::Error;
                 report.error = Some(format!("{err}; nothing was written"));
@@ -631,16 +654,19 @@ pub async fn rollback_with<S: Store>(
         report.status = RollbackStatus::NothingToRestore;
         return report;
     }
-    let steps: Vec<RestoreStep> = todo.iter().map(|(_, s)| s.clone()).collect();
-    if !confirm(&steps) {
+    let shown: Vec<RestoreStep> = todo.iter().map(|(_, _, s)| s.clone()).collect();
+    if !confirm(&shown) {
         report.status = RollbackStatus::Declined;
         report.error = Some("not confirmed: nothing was written".into());
         return report;
     }
-    for (e, step) in &todo {
-        match write_verified(store, &e.target, &e.document, opts).await {
+    for (e, r, step) in &todo {
+        let mut notes = Vec::new();
+        let result = steps::restore(store, e, r, opts, &mut notes).await;
+        report.notes.extend(notes);
+        match result {
             Ok(()) => report.restored.push(step.change.clone()),
-            Err((_, err)) => report.failures.push(UndoFailure {
+            Err(err) => report.failures.push(UndoFailure {
                 change: step.change.clone(),
                 target: step.target.clone(),
                 error: err.to_string(),

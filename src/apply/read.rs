@@ -2,6 +2,8 @@
 //! [`crate::plan::target::document`]: the answer is assembled into a one-target World (with the
 //! collector's JSON builders) and rendered by `target::document`, so a document read here and a
 //! plan's `before` are comparable digest for digest. A document that does not exist is `null`.
+//! Also the reads of an exact undo: one managed-policy version's document, and whether an origin
+//! access control exists.
 
 use std::error::Error as StdError;
 
@@ -24,6 +26,8 @@ pub const NO_SUCH_ENTITY: &str = "NoSuchEntity";
 pub const KMS_NOT_FOUND: &str = "NotFoundException";
 /// CloudFront: the distribution does not exist.
 pub const NO_SUCH_DISTRIBUTION: &str = "NoSuchDistribution";
+/// CloudFront: the origin access control does not exist.
+pub const NO_SUCH_OAC: &str = "NoSuchOriginAccessControl";
 
 /// An SDK error reduced to an [`ApplyError::Api`] naming the call and the target.
 pub(crate) fn api_error(what: &str, target: &Target, f: &ApiFailure) -> ApplyError {
@@ -328,4 +332,62 @@ pub async fn read_document(clients: &Clients, t: &Target) -> Result<Value, Apply
             )
         }
     }
+}
+
+/// A policy document as IAM returns it: JSON, or percent-encoded JSON (AWS encodes managed policy
+/// versions; moto does not).
+fn decode_policy_document(text: &str) -> Option<Value> {
+    if let Ok(v) = serde_json::from_str::<Value>(text) {
+        return Some(v);
+    }
+    let decoded = percent_encoding::percent_decode_str(text)
+        .decode_utf8()
+        .ok()?;
+    serde_json::from_str(&decoded).ok()
+}
+
+/// The document of version `version_id` of the managed policy `arn` (`GetPolicyVersion`);
+/// `None` when the version (or the policy) does not exist.
+pub async fn policy_version_document(
+    clients: &Clients,
+    arn: &str,
+    version_id: &str,
+) -> Result<Option<Value>, ApplyError> {
+    let t = Target::ManagedPolicy {
+        arn: arn.to_string(),
+    };
+    let Some(version) = call(
+        &format!("GetPolicyVersion `{version_id}`"),
+        &t,
+        clients
+            .iam
+            .get_policy_version()
+            .policy_arn(arn)
+            .version_id(version_id)
+            .send(),
+        &[NO_SUCH_ENTITY],
+    )
+    .await?
+    .and_then(|o| o.policy_version) else {
+        return Ok(None);
+    };
+    let text = version.document().unwrap_or_default();
+    decode_policy_document(text)
+        .map(Some)
+        .ok_or_else(|| ApplyError::Document {
+            target: target_label(&t),
+            detail: format!("version `{version_id}` is not a JSON policy document"),
+        })
+}
+
+/// Whether the origin access control `id` exists (`GetOriginAccessControl`).
+pub async fn oac_exists(clients: &Clients, t: &Target, id: &str) -> Result<bool, ApplyError> {
+    let got = call(
+        &format!("GetOriginAccessControl `{id}`"),
+        t,
+        clients.cloudfront.get_origin_access_control().id(id).send(),
+        &[NO_SUCH_OAC],
+    )
+    .await?;
+    Ok(got.is_some())
 }

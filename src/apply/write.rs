@@ -3,12 +3,18 @@
 //! (set as default, after pruning the oldest non-default version at IAM's limit of five),
 //! `PutKeyPolicy` (policy name `default`, after the lock-out check), `PutBucketAcl`,
 //! `PutBucketOwnershipControls`, `PutPublicAccessBlock` (bucket and account) and CloudFront
-//! `UpdateDistribution` with `If-Match`. A `null` document deletes where AWS can delete.
+//! `UpdateDistribution` with `If-Match`. A `null` document deletes where AWS can delete. Also the
+//! single calls of an exact undo: managed-policy versions (`ListPolicyVersions`,
+//! `CreatePolicyVersion`, `SetDefaultPolicyVersion`, `DeletePolicyVersion`) and origin access
+//! controls (`ListOriginAccessControls`, `CreateOriginAccessControl`,
+//! `DeleteOriginAccessControl` with `If-Match`).
 
 use serde_json::Value;
 
-use super::checks::{arn_account, arn_region, key_policy_keeps_admin, version_to_prune};
-use super::read::{bucket_client, call, NO_SUCH_ENTITY};
+use super::checks::{
+    arn_account, arn_region, key_policy_keeps_admin, version_to_prune, PolicyVersion,
+};
+use super::read::{bucket_client, call, NO_SUCH_ENTITY, NO_SUCH_OAC};
 use super::{target_label, ApplyError};
 use crate::collect::Clients;
 use crate::plan::{PrincipalType, Target};
@@ -256,50 +262,11 @@ pub async fn write_document(clients: &Clients, t: &Target, doc: &Value) -> Resul
                     target_label(t)
                 )));
             }
-            let text = policy_text(t, doc)?;
-            let iam = &clients.iam;
-            let listed = call(
-                "ListPolicyVersions",
-                t,
-                iam.list_policy_versions().policy_arn(arn).send(),
-                &[],
-            )
-            .await?;
-            let versions: Vec<super::checks::PolicyVersion> = listed
-                .map(|o| {
-                    o.versions()
-                        .iter()
-                        .map(|v| super::checks::PolicyVersion {
-                            id: v.version_id().unwrap_or_default().to_string(),
-                            is_default: v.is_default_version(),
-                            created: v.create_date().map(|d| d.secs()),
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
+            let versions = list_policy_versions(clients, arn).await?;
             if let Some(old) = version_to_prune(&versions) {
-                call(
-                    "DeletePolicyVersion",
-                    t,
-                    iam.delete_policy_version()
-                        .policy_arn(arn)
-                        .version_id(&old)
-                        .send(),
-                    &[],
-                )
-                .await?;
+                delete_policy_version(clients, arn, &old).await?;
             }
-            call(
-                "CreatePolicyVersion",
-                t,
-                iam.create_policy_version()
-                    .policy_arn(arn)
-                    .policy_document(text)
-                    .set_as_default(true)
-                    .send(),
-                &[],
-            )
-            .await?;
+            create_policy_version(clients, arn, doc, true).await?;
         }
         Target::KeyPolicy { key_arn } => {
             if doc.is_null() {
@@ -464,25 +431,52 @@ async fn write_origin(
 /// The id of the origin access control named `name` (S3, always sign, SigV4), created when no
 /// such control exists.
 async fn ensure_oac(clients: &Clients, t: &Target, name: &str) -> Result<String, ApplyError> {
+    match find_oac(clients, t, name).await? {
+        Some(id) => Ok(id),
+        None => create_oac(clients, t, name).await,
+    }
+}
+
+/// The id of the origin access control named `name`, if one exists (every page of
+/// `ListOriginAccessControls`).
+pub async fn find_oac(
+    clients: &Clients,
+    t: &Target,
+    name: &str,
+) -> Result<Option<String>, ApplyError> {
+    let cf = &clients.cloudfront;
+    let mut marker: Option<String> = None;
+    loop {
+        let listed = call(
+            "ListOriginAccessControls",
+            t,
+            cf.list_origin_access_controls()
+                .set_marker(marker.clone())
+                .send(),
+            &[],
+        )
+        .await?;
+        let Some(list) = listed.as_ref().and_then(|o| o.origin_access_control_list()) else {
+            return Ok(None);
+        };
+        if let Some(found) = list.items().iter().find(|i| i.name() == name) {
+            return Ok(Some(found.id().to_string()));
+        }
+        match list.next_marker().filter(|m| !m.is_empty()) {
+            Some(next) if list.is_truncated() && marker.as_deref() != Some(next) => {
+                marker = Some(next.to_string());
+            }
+            _ => return Ok(None),
+        }
+    }
+}
+
+/// Creates an S3 origin access control named `name` (always sign, SigV4); returns its id.
+pub async fn create_oac(clients: &Clients, t: &Target, name: &str) -> Result<String, ApplyError> {
     use aws_sdk_cloudfront::types::{
         OriginAccessControlConfig, OriginAccessControlOriginTypes,
         OriginAccessControlSigningBehaviors, OriginAccessControlSigningProtocols,
     };
-    let cf = &clients.cloudfront;
-    let listed = call(
-        "ListOriginAccessControls",
-        t,
-        cf.list_origin_access_controls().send(),
-        &[],
-    )
-    .await?;
-    if let Some(existing) = listed
-        .as_ref()
-        .and_then(|o| o.origin_access_control_list())
-        .and_then(|l| l.items().iter().find(|i| i.name() == name))
-    {
-        return Ok(existing.id().to_string());
-    }
     let cfg = OriginAccessControlConfig::builder()
         .name(name)
         .description("created by s3medic apply")
@@ -494,7 +488,9 @@ async fn ensure_oac(clients: &Clients, t: &Target, name: &str) -> Result<String,
     let created = call(
         "CreateOriginAccessControl",
         t,
-        cf.create_origin_access_control()
+        clients
+            .cloudfront
+            .create_origin_access_control()
             .origin_access_control_config(cfg)
             .send(),
         &[],
@@ -503,4 +499,147 @@ async fn ensure_oac(clients: &Clients, t: &Target, name: &str) -> Result<String,
     .and_then(|o| o.origin_access_control)
     .ok_or_else(|| bad(t, "CreateOriginAccessControl returned no control"))?;
     Ok(created.id().to_string())
+}
+
+/// Deletes the origin access control `id`: `GetOriginAccessControl` for its ETag, then
+/// `DeleteOriginAccessControl` with `If-Match`. A control that does not exist is not an error.
+pub async fn delete_oac(clients: &Clients, t: &Target, id: &str) -> Result<(), ApplyError> {
+    let cf = &clients.cloudfront;
+    let Some(got) = call(
+        "GetOriginAccessControl",
+        t,
+        cf.get_origin_access_control().id(id).send(),
+        &[NO_SUCH_OAC],
+    )
+    .await?
+    else {
+        return Ok(());
+    };
+    call(
+        &format!("DeleteOriginAccessControl `{id}`"),
+        t,
+        cf.delete_origin_access_control()
+            .id(id)
+            .set_if_match(got.e_tag().map(str::to_string))
+            .send(),
+        &[NO_SUCH_OAC],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The label managed-policy calls name in their errors.
+fn policy_target(arn: &str) -> Target {
+    Target::ManagedPolicy {
+        arn: arn.to_string(),
+    }
+}
+
+/// Every version of a managed policy (`ListPolicyVersions`, every page).
+pub async fn list_policy_versions(
+    clients: &Clients,
+    arn: &str,
+) -> Result<Vec<PolicyVersion>, ApplyError> {
+    let t = policy_target(arn);
+    let mut out = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let Some(page) = call(
+            "ListPolicyVersions",
+            &t,
+            clients
+                .iam
+                .list_policy_versions()
+                .policy_arn(arn)
+                .set_marker(marker.clone())
+                .send(),
+            &[],
+        )
+        .await?
+        else {
+            return Ok(out);
+        };
+        out.extend(page.versions().iter().map(|v| PolicyVersion {
+            id: v.version_id().unwrap_or_default().to_string(),
+            is_default: v.is_default_version(),
+            created: v.create_date().map(|d| d.secs()),
+        }));
+        match page.marker().filter(|m| !m.is_empty()) {
+            Some(next) if page.is_truncated() && marker.as_deref() != Some(next) => {
+                marker = Some(next.to_string());
+            }
+            _ => return Ok(out),
+        }
+    }
+}
+
+/// `CreatePolicyVersion`; returns the new version's id.
+pub async fn create_policy_version(
+    clients: &Clients,
+    arn: &str,
+    doc: &Value,
+    set_as_default: bool,
+) -> Result<String, ApplyError> {
+    let t = policy_target(arn);
+    let text = policy_text(&t, doc)?;
+    let out = call(
+        "CreatePolicyVersion",
+        &t,
+        clients
+            .iam
+            .create_policy_version()
+            .policy_arn(arn)
+            .policy_document(text)
+            .set_as_default(set_as_default)
+            .send(),
+        &[],
+    )
+    .await?;
+    out.and_then(|o| o.policy_version)
+        .and_then(|v| v.version_id)
+        .ok_or_else(|| bad(&t, "CreatePolicyVersion returned no version id"))
+}
+
+/// `SetDefaultPolicyVersion`.
+pub async fn set_default_policy_version(
+    clients: &Clients,
+    arn: &str,
+    version_id: &str,
+) -> Result<(), ApplyError> {
+    let t = policy_target(arn);
+    call(
+        &format!("SetDefaultPolicyVersion `{version_id}`"),
+        &t,
+        clients
+            .iam
+            .set_default_policy_version()
+            .policy_arn(arn)
+            .version_id(version_id)
+            .send(),
+        &[],
+    )
+    .await?;
+    Ok(())
+}
+
+/// `DeletePolicyVersion`; a version that does not exist is not an error.
+pub async fn delete_policy_version(
+    clients: &Clients,
+    arn: &str,
+    version_id: &str,
+) -> Result<(), ApplyError> {
+    let t = policy_target(arn);
+    call(
+        &format!("DeletePolicyVersion `{version_id}`"),
+        &t,
+        clients
+            .iam
+            .delete_policy_version()
+            .policy_arn(arn)
+            .version_id(version_id)
+            .send(),
+        &[NO_SUCH_ENTITY],
+    )
+    .await?;
+    Ok(())
 }

@@ -8,25 +8,26 @@
 
 use std::cell::Cell;
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use serde_json::Value;
 
 use super::live_args::{runtime, LiveArgs};
 use super::OutputFormat;
 use s3medic::apply::snapshot::DEFAULT_SNAPSHOT_DIR;
 use s3medic::apply::{
-    execute, parse_plan, target_label, ApplyOptions, ApplyReport, ApplyStatus, AwsStore, PlanFile,
+    execute, parse_plan, target_label, ApplyOptions, ApplyReport, ApplyStatus, PlanFile,
 };
-use s3medic::collect::Clients;
 use s3medic::render::plan::diff_text;
 
 #[derive(Debug, clap::Args)]
 pub struct ApplyArgs {
-    /// The plan file (`s3medic plan -o FILE`).
-    #[arg(value_name = "PLAN")]
-    plan: PathBuf,
+    /// The plan file (`s3medic plan -o FILE`); or several, or a directory of plan files
+    /// (`plan --targets --output-dir` writes one per account): checked, confirmed once, applied
+    /// one by one.
+    #[arg(value_name = "PLAN", required = true, num_args = 1..)]
+    plan: Vec<PathBuf>,
 
     /// Apply without asking (for scripts; required when there is no terminal to confirm on).
     #[arg(long, short = 'y')]
@@ -85,7 +86,7 @@ pub fn ask(question: &str, yes: bool, refused: &Cell<Option<&'static str>>) -> b
     }
 }
 
-fn show_changes(plan: &PlanFile) {
+pub fn show_changes(plan: &PlanFile) {
     let color = color_stderr();
     eprintln!(
         "{} change{} to apply from `{}`:",
@@ -119,13 +120,33 @@ fn show_changes(plan: &PlanFile) {
     eprintln!();
 }
 
-pub fn run(args: ApplyArgs) -> Result<u8> {
-    let file = args.plan.display().to_string();
-    let text = std::fs::read_to_string(&args.plan)
-        .with_context(|| format!("cannot read plan file `{file}`"))?;
+/// Reads and validates a plan file (`apply`, `show`): its JSON and the plan `apply` would use.
+/// Every error names the file.
+pub fn load_plan(path: &Path) -> Result<(Value, PlanFile)> {
+    let file = path.display().to_string();
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read plan file `{file}`"))?;
     let value: Value = serde_json::from_str(&text)
         .with_context(|| format!("invalid plan file `{file}`: not JSON"))?;
+    if value.get("refused").is_some() {
+        bail!("invalid plan file `{file}`: it is the report of a refused plan (`plan` exit 3), not a plan");
+    }
     let plan = parse_plan(&value, &file)?;
+    Ok((value, plan))
+}
+
+pub fn run(args: ApplyArgs) -> Result<u8> {
+    let Some(path) = super::apply_many::single(&args.plan) else {
+        return super::apply_many::run(super::apply_many::Many {
+            paths: args.plan,
+            yes: args.yes,
+            snapshot_dir: args.snapshot_dir,
+            output: args.output,
+            decision_after: !args.no_decision_after,
+            conn: args.conn,
+        });
+    };
+    let (_, plan) = load_plan(path)?;
     let opts = ApplyOptions {
         snapshot_dir: args.snapshot_dir.clone(),
         decision_after: !args.no_decision_after,
@@ -136,18 +157,17 @@ pub fn run(args: ApplyArgs) -> Result<u8> {
         empty_report(&plan)
     } else {
         let rt = runtime()?;
-        let connect = args.conn.connect_options();
         rt.block_on(async {
-            let clients = Clients::connect(&connect)
-                .await
-                .context("cannot connect to AWS")?;
-            let store = AwsStore::new(clients.clone());
+            // Each change is read and written with its account's clients (`--account-role`).
+            let accounts = args.conn.connect_accounts().await?;
+            let targets = plan.changes.iter().map(|c| (&c.target, c.account.as_str()));
+            let store = super::live_args::store_for(&accounts, targets).await?;
             let mut report = s3medic::apply::apply_with(&store, &plan, &opts, |p| {
                 show_changes(p);
                 ask("Apply these changes?", args.yes, &refused)
             })
             .await;
-            execute::finish(&clients, &plan, &opts, &mut report).await;
+            execute::finish_across(&accounts, &plan, &opts, &mut report).await;
             anyhow::Ok(report)
         })?
     };
@@ -158,10 +178,7 @@ pub fn run(args: ApplyArgs) -> Result<u8> {
         }
     }
     match args.output {
-        OutputFormat::Json => {
-            let json = serde_json::to_string_pretty(&report).context("cannot serialize")?;
-            println!("{json}");
-        }
+        OutputFormat::Json => print!("{}", super::json_out::document(&report)?),
         OutputFormat::Text => print!("{}", report_text(&report)),
     }
     Ok(report.exit_code())

@@ -1,10 +1,14 @@
-//! `s3medic explain`: read a World and a request (a JSON file, or flags), decide the request, and
-//! print the decision with its trace. Exit 0 when allowed, 2 when denied, 1 on error.
+//! `s3medic explain`: read a World and a request (a JSON file, flags, an error message, CloudTrail
+//! records or an AWS CLI command), decide the request, and print the decision with its trace (and,
+//! for an error message that names a reason, whether the diagnosis confirms it). Several requests
+//! (CloudTrail groups, the steps of a command) are decided one by one (`batch`). Exit 0 when
+//! allowed, 2 when denied (any of several), 1 on error.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use super::batch;
 use super::live_args::LiveWorldArgs;
 use super::request_args::RequestArgs;
 use super::{exit, OutputFormat};
@@ -30,12 +34,30 @@ pub struct ExplainArgs {
 }
 
 pub fn run(args: ExplainArgs) -> Result<u8> {
-    let request = args.request.load()?;
-    let world = args.live.load_world(args.world.as_deref(), &request)?;
-    let outcome = authorize(&world, &request).context("cannot evaluate the request")?;
+    let mut loaded = args.request.load_all(Some(&args.live))?;
+    if loaded.is_batch(&args.request) {
+        return batch::explain_all(&loaded, args.world.as_deref(), &args.live, args.output);
+    }
+    loaded.print_notes();
+    let mut item = loaded.items.remove(0);
+    let world = args.live.load_world(args.world.as_deref(), &item.request)?;
+    if let Some(n) = batch::resolve_caller(&mut item, &world) {
+        eprintln!("note: {n}");
+    }
+    let request = &item.request;
+    let outcome = authorize(&world, request).context("cannot evaluate the request")?;
+    let check = batch::message_check(&item, &outcome);
     match args.output {
-        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&outcome)?),
-        OutputFormat::Text => print!("{}", render::text::outcome(&outcome, &request)),
+        OutputFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&batch::decision_json(&outcome, check.as_ref())?)?
+        ),
+        OutputFormat::Text => {
+            print!("{}", render::text::outcome(&outcome, request));
+            if let Some(c) = &check {
+                print!("\n{}", c.to_text());
+            }
+        }
     }
     args.request
         .presigned_hint(outcome.decision.is_allowed(), args.output);

@@ -1,12 +1,19 @@
-//! The flags that connect to AWS (`--profile`, `--region`, `--endpoint-url`, `--max-attempts`),
-//! shared by `snapshot`, `explain --live` and `plan --live`, and the glue that runs a live
-//! collection on a small tokio runtime and reports what could not be read.
+//! The flags that connect to AWS (`--profile`, `--region`, `--endpoint-url`, `--max-attempts`,
+//! `--role-arn`, `--external-id`, and other accounts' credentials: `--account-role`,
+//! `--accounts`), shared by `snapshot`, `explain --live`, `plan --live`, `apply` and `rollback`,
+//! and the glue that runs a live collection on a small tokio runtime and reports what could not
+//! be read, and that gives `apply` / `rollback` a store writing each target with its account's
+//! clients.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
-use s3medic::collect::{self, Clients, CollectSpec, Collected, ConnectOptions};
+use s3medic::apply::AwsStore;
+use s3medic::collect::{
+    self, AccountAccess, AccountClients, Clients, CollectSpec, Collected, ConnectOptions,
+};
+use s3medic::plan::Target;
 use s3medic::request::Request;
 use s3medic::world::World;
 
@@ -31,6 +38,27 @@ pub struct LiveArgs {
     /// 1 disables retries.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=20))]
     pub max_attempts: Option<u32>,
+
+    /// Assume this IAM role (STS AssumeRole, session name `s3medic`) with the credentials above
+    /// and make every call as the role, e.g. a read-only auditor role in the bucket's account.
+    #[arg(long, value_name = "ROLE_ARN")]
+    pub role_arn: Option<String>,
+
+    /// The external id the role's trust policy requires (with `--role-arn`).
+    #[arg(long, value_name = "ID", requires = "role_arn")]
+    pub external_id: Option<String>,
+
+    /// Credentials for another account involved (the bucket owner's, the principal's): a role in
+    /// that account, assumed with the credentials above, to read its IAM data, Block Public
+    /// Access, organization, KMS keys and buckets (and, for `apply` / `rollback`, to write the
+    /// changes in that account). Repeatable.
+    #[arg(long = "account-role", value_name = "ACCOUNT_ID=ROLE_ARN")]
+    pub account_roles: Vec<String>,
+
+    /// A TOML file of other accounts' credentials: `[accounts.ACCOUNT_ID]` tables with
+    /// `role_arn`, `external_id` and/or `profile` (see the README).
+    #[arg(long = "accounts", value_name = "FILE")]
+    pub accounts_file: Option<PathBuf>,
 }
 
 impl LiveArgs {
@@ -41,6 +69,8 @@ impl LiveArgs {
             region: self.region.clone(),
             endpoint_url: self.endpoint_url.clone(),
             max_attempts: self.max_attempts,
+            role_arn: self.role_arn.clone(),
+            external_id: self.external_id.clone(),
         }
     }
 
@@ -50,7 +80,52 @@ impl LiveArgs {
             || self.region.is_some()
             || self.endpoint_url.is_some()
             || self.max_attempts.is_some()
+            || self.role_arn.is_some()
+            || !self.account_roles.is_empty()
+            || self.accounts_file.is_some()
     }
+
+    /// The other accounts' credentials of `--account-role` and `--accounts`.
+    pub fn account_access(&self) -> Result<AccountAccess> {
+        let file = match &self.accounts_file {
+            Some(path) => Some((
+                std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read accounts file `{}`", path.display()))?,
+                path.display().to_string(),
+            )),
+            None => None,
+        };
+        Ok(AccountAccess::parse(
+            &self.account_roles,
+            file.as_ref().map(|(t, n)| (t.as_str(), n.as_str())),
+        )?)
+    }
+
+    /// Connects (the caller's clients) and prepares the other accounts' clients.
+    pub async fn connect_accounts(&self) -> Result<AccountClients> {
+        let access = self.account_access()?;
+        let opts = self.connect_options();
+        let base = Clients::connect(&opts)
+            .await
+            .context("cannot connect to AWS")?;
+        Ok(AccountClients::new(base, opts, access))
+    }
+}
+
+/// A store for `apply` / `rollback` that reads and writes each target with its account's own
+/// clients when `--account-role` / `--accounts` gives that account (else the caller's).
+pub async fn store_for<'a>(
+    accounts: &AccountClients,
+    targets: impl IntoIterator<Item = (&'a Target, &'a str)>,
+) -> Result<AwsStore> {
+    let mut store = AwsStore::new(accounts.base().clone());
+    for (target, account) in targets {
+        if let Some(r) = accounts.get(account).await {
+            let clients = r.map_err(|why| anyhow::anyhow!("{why}; nothing was written"))?;
+            store = store.route(target, account, clients);
+        }
+    }
+    Ok(store)
 }
 
 /// `--live` for `explain` and `plan`: read the World from AWS instead of a file.
@@ -73,13 +148,13 @@ impl LiveWorldArgs {
     /// The World: from the `--world` file, or collected live for `request`.
     pub fn load_world(&self, world: Option<&Path>, request: &Request) -> Result<World> {
         if !self.live && self.conn.any_given() {
-            bail!("`--profile`, `--region`, `--endpoint-url` and `--max-attempts` need `--live`");
+            bail!("`--profile`, `--region`, `--endpoint-url`, `--max-attempts`, `--role-arn`, `--account-role` and `--accounts` need `--live`");
         }
         match (world, self.live) {
             (Some(path), false) => super::explain::read_world(path),
             (None, true) => {
                 let spec = spec_for_request(request, self.bucket_account.clone())?;
-                let collected = collect_live(&self.conn, &spec)?;
+                let collected = collect_live_with(&self.conn, &spec, &vpc_endpoints_of(request))?;
                 Ok(collected.world)
             }
             (Some(_), true) => bail!("give either `--world FILE` or `--live`, not both"),
@@ -127,6 +202,21 @@ pub fn spec_for_request(request: &Request, bucket_account: Option<String>) -> Re
     })
 }
 
+/// The VPC endpoints a request comes through: `vpc_endpoint`, and `aws:SourceVpce` values.
+pub fn vpc_endpoints_of(request: &Request) -> Vec<String> {
+    let mut out: Vec<String> = request.vpc_endpoint.iter().cloned().collect();
+    for (k, values) in &request.context {
+        if k.eq_ignore_ascii_case("aws:sourcevpce") {
+            for v in values {
+                if !out.contains(v) {
+                    out.push(v.clone());
+                }
+            }
+        }
+    }
+    out
+}
+
 /// The tokio runtime of a live command (2 worker threads).
 pub fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
@@ -136,17 +226,29 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
-/// Connects and collects `spec`, then prints on stderr how many calls were made and every part
-/// that could not be read.
+/// Connects and collects `spec` (other accounts with their `--account-role` / `--accounts`
+/// credentials), then prints on stderr how many calls were made and every part that could not be
+/// read.
 pub fn collect_live(conn: &LiveArgs, spec: &CollectSpec) -> Result<Collected> {
+    collect_live_with(conn, spec, &[])
+}
+
+/// [`collect_live`], also recording the VPC endpoints `vpc_endpoints` as unknown (s3medic does
+/// not read EC2).
+pub fn collect_live_with(
+    conn: &LiveArgs,
+    spec: &CollectSpec,
+    vpc_endpoints: &[String],
+) -> Result<Collected> {
     let rt = runtime()?;
-    let opts = conn.connect_options();
-    let collected = rt
-        .block_on(async {
-            let clients = Clients::connect(&opts).await?;
-            collect::collect(&clients, spec).await
-        })
-        .context("cannot read the World from AWS")?;
+    let mut collected = rt.block_on(async {
+        let accounts = conn.connect_accounts().await?;
+        collect::collect_across(&accounts, spec)
+            .await
+            .context("cannot read the World from AWS")
+    })?;
+    collect::add_vpc_endpoints(&mut collected, vpc_endpoints)
+        .context("cannot record the VPC endpoints")?;
     eprintln!(
         "read the World from AWS ({} calls){}",
         collected.calls,

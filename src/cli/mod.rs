@@ -2,13 +2,22 @@
 //! syntax, terminals and exit codes; everything it calls is the pure library.
 
 mod apply;
+mod apply_many;
+mod batch;
+mod bulk;
+mod completions;
 mod explain;
+mod intake_load;
+mod json_out;
 mod live_args;
+mod man;
 mod operations;
 mod plan;
 mod playbooks;
 mod request_args;
+mod requests;
 mod rollback;
+mod show;
 mod snapshot;
 
 use std::process::ExitCode;
@@ -39,6 +48,9 @@ pub enum Command {
     Explain(explain::ExplainArgs),
     /// List the S3 operations s3medic knows and the IAM actions they need.
     Operations(operations::OperationsArgs),
+    /// Print the requests an input holds (`--cloudtrail` groups, `--aws-cli` steps, `--error`) as
+    /// Request JSON, without evaluating them; `--out-dir DIR` writes one Request file each.
+    Requests(requests::RequestsArgs),
     /// List the playbooks (one per cause: the fix, its risk, time and rollback); `show ID` prints one.
     Playbooks(playbooks::PlaybooksArgs),
     /// Find every cause of a denial and plan the smallest safe changes that make it allowed.
@@ -50,6 +62,12 @@ pub enum Command {
     Apply(apply::ApplyArgs),
     /// Restore every resource of a rollback snapshot (saved by `apply`) to its saved state.
     Rollback(rollback::RollbackArgs),
+    /// Render a saved plan file as text, as Markdown (for a change ticket or pull request) or JSON.
+    Show(show::ShowArgs),
+    /// Print the shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(completions::CompletionsArgs),
+    /// Print the man page, or write one per command with `--out-dir DIR`.
+    Man(man::ManArgs),
 }
 
 /// Output format of a command.
@@ -79,10 +97,14 @@ pub fn main() -> ExitCode {
         Command::Explain(args) => explain::run(args),
         Command::Operations(args) => operations::run(args),
         Command::Playbooks(args) => playbooks::run(args),
+        Command::Requests(args) => requests::run(args),
         Command::Plan(args) => plan::run(args),
         Command::Snapshot(args) => snapshot::run(args),
         Command::Apply(args) => apply::run(args),
         Command::Rollback(args) => rollback::run(args),
+        Command::Show(args) => show::run(args),
+        Command::Completions(args) => completions::run(args),
+        Command::Man(args) => man::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -1,5 +1,5 @@
 //! `s3medic operations`: the S3 operation table (operation → IAM action, resource level, data
-//! access that implies KMS use).
+//! access that implies KMS use). `--output json`: `{"format_version": 1, "operations": [...]}`.
 
 use anyhow::Result;
 use serde_json::json;
@@ -31,7 +31,7 @@ pub fn run(args: OperationsArgs) -> Result<u8> {
                     })
                 })
                 .collect();
-            println!("{}", serde_json::to_string_pretty(&rows)?);
+            print!("{}", super::json_out::list("operations", &rows)?);
         }
         OutputFormat::Text => {
             for o in ops {

@@ -7,20 +7,16 @@
 //! given; nothing is written); 1: error.
 
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 
 use super::live_args::LiveWorldArgs;
 use super::request_args::RequestArgs;
-use super::{exit, OutputFormat};
-use s3medic::plan::{plan, Plan, PlanOptions};
+use super::OutputFormat;
+use s3medic::bulk::Status;
+use s3medic::plan::{plan, PlanOptions};
 use s3medic::render;
-
-/// `plan`: changes planned, or manual steps needed.
-pub const CHANGES: u8 = 2;
-/// `plan`: refused (unaccepted new access); nothing written.
-pub const REFUSED: u8 = 3;
 
 #[derive(Debug, clap::Args)]
 pub struct PlanArgs {
@@ -33,6 +29,9 @@ pub struct PlanArgs {
 
     #[command(flatten)]
     request: RequestArgs,
+
+    #[command(flatten)]
+    bulk: super::bulk::BulkArgs,
 
     /// Write the plan file (JSON, docs/formats.md "Plan file") here; written only when planning
     /// succeeds (exit 0 or 2), atomically, replacing an existing file.
@@ -84,42 +83,19 @@ impl ColorChoice {
     }
 }
 
-/// What a finished plan means for the caller.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Verdict {
-    /// The request is already allowed; nothing to change.
-    NothingToChange,
-    /// Changes are planned, or manual steps are needed (or the request stays denied).
-    Changes,
-    /// The proof found new access that was not accepted.
-    Refused,
-}
-
-impl Verdict {
-    fn of(plan: &Plan) -> Verdict {
-        if !plan.proof.accepted {
-            Verdict::Refused
-        } else if plan.has_changes()
-            || !plan.manual_steps.is_empty()
-            || !plan.decision_before.is_allowed()
-            || !plan.proof.target_allowed
-        {
-            Verdict::Changes
-        } else {
-            Verdict::NothingToChange
-        }
-    }
-
-    fn exit_code(self) -> u8 {
-        match self {
-            Verdict::NothingToChange => exit::OK,
-            Verdict::Changes => CHANGES,
-            Verdict::Refused => REFUSED,
-        }
-    }
-}
+use s3medic::atomic_file::write_atomically;
 
 pub fn run(args: PlanArgs) -> Result<u8> {
+    if args.bulk.targets.is_some() {
+        let opts = PlanOptions {
+            allow_public: args.allow_public,
+            allow_guardrail_change: args.allow_guardrail_change,
+            allow_deny_change: args.allow_deny_change,
+            accept_new_access: args.accept_new_access,
+        };
+        return super::bulk::run(&args.bulk, &args.live, &args.request, opts);
+    }
+    args.bulk.need_targets()?;
     if let Some(out) = &args.out {
         if matches!(out.to_str(), Some("json" | "text")) {
             bail!(
@@ -130,8 +106,14 @@ pub fn run(args: PlanArgs) -> Result<u8> {
             );
         }
     }
-    let request = args.request.load()?;
-    let world = args.live.load_world(args.world.as_deref(), &request)?;
+    let loaded = args.request.load_all(Some(&args.live))?;
+    let mut item =
+        super::batch::pick_for_plan(loaded, &args.request, args.world.as_deref(), &args.live)?;
+    let world = args.live.load_world(args.world.as_deref(), &item.request)?;
+    if let Some(n) = super::batch::resolve_caller(&mut item, &world) {
+        eprintln!("note: {n}");
+    }
+    let request = item.request.clone();
     let opts = PlanOptions {
         allow_public: args.allow_public,
         allow_guardrail_change: args.allow_guardrail_change,
@@ -139,10 +121,10 @@ pub fn run(args: PlanArgs) -> Result<u8> {
         accept_new_access: args.accept_new_access,
     };
     let plan = plan(&world, &request, &opts).context("cannot plan the request")?;
-    let verdict = Verdict::of(&plan);
+    let verdict = Status::of_plan(&plan);
     let color = args.output == OutputFormat::Text && args.color.enabled();
 
-    if verdict == Verdict::Refused {
+    if verdict == Status::Refused {
         let report = match args.output {
             OutputFormat::Json => {
                 serde_json::to_string_pretty(&render::plan::refusal_json(&plan))? + "\n"
@@ -165,6 +147,13 @@ pub fn run(args: PlanArgs) -> Result<u8> {
     }
     args.request
         .presigned_hint(plan.decision_before.is_allowed(), args.output);
+    if args.output == OutputFormat::Text && item.report.is_some() {
+        if let Ok(outcome) = s3medic::eval::authorize(&world, &request) {
+            if let Some(c) = super::batch::message_check(&item, &outcome) {
+                print!("\n{}", c.to_text());
+            }
+        }
+    }
     if let Some(out) = &args.out {
         eprintln!("plan written to `{}`", out.display());
     }
@@ -178,39 +167,11 @@ fn print_stdout(s: &str) -> Result<()> {
     Ok(())
 }
 
-/// Writes `contents` to a temporary file in the same directory, then renames it over `path`, so
-/// `path` is either the old file or the complete new one, never a partial write.
-fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file name"))?;
-    let tmp = dir.join(format!(
-        ".{}.s3medic-tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(contents)?;
-        f.sync_all()?;
-        drop(f);
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use s3medic::eval::Decision;
-    use s3medic::plan::{ManualStep, NewAccess, Proof, PLAN_FORMAT_VERSION};
+    use s3medic::plan::{ManualStep, NewAccess, Plan, Proof, PLAN_FORMAT_VERSION};
 
     fn plan_with(before: Decision, after: Decision, new_access: usize, accepted: bool) -> Plan {
         Plan {
@@ -244,30 +205,30 @@ mod tests {
     #[test]
     fn already_allowed_is_nothing_to_change() {
         let p = plan_with(Decision::Allowed, Decision::Allowed, 0, true);
-        assert_eq!(Verdict::of(&p), Verdict::NothingToChange);
-        assert_eq!(Verdict::of(&p).exit_code(), 0);
+        assert_eq!(Status::of_plan(&p), Status::Ok);
+        assert_eq!(Status::of_plan(&p).exit_code(), 0);
     }
 
     #[test]
     fn denied_without_changes_needs_manual_steps() {
         let mut p = plan_with(Decision::ImplicitDeny, Decision::ImplicitDeny, 0, true);
-        assert_eq!(Verdict::of(&p).exit_code(), 2);
+        assert_eq!(Status::of_plan(&p).exit_code(), 2);
         p.manual_steps.push(ManualStep {
             playbook: "scp-blocks".into(),
             who: "the organization's management account".into(),
             action: "allow s3:GetObject in the SCP".into(),
             statement: None,
         });
-        assert_eq!(Verdict::of(&p).exit_code(), 2);
+        assert_eq!(Status::of_plan(&p).exit_code(), 2);
     }
 
     #[test]
     fn unaccepted_new_access_is_refused_and_accepted_is_not() {
         let p = plan_with(Decision::ImplicitDeny, Decision::Allowed, 2, false);
-        assert_eq!(Verdict::of(&p), Verdict::Refused);
-        assert_eq!(Verdict::of(&p).exit_code(), 3);
+        assert_eq!(Status::of_plan(&p), Status::Refused);
+        assert_eq!(Status::of_plan(&p).exit_code(), 3);
         let p = plan_with(Decision::ImplicitDeny, Decision::Allowed, 2, true);
-        assert_eq!(Verdict::of(&p).exit_code(), 2);
+        assert_eq!(Status::of_plan(&p).exit_code(), 2);
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! `s3medic playbooks`: the playbook catalog (one playbook per cause: when it applies, the fix it
 //! produces, risk, typical time, rollback). `s3medic playbooks show ID` prints one in full.
+//! `--output json`: `{"format_version": 1, "playbooks": [...]}`, or one playbook's fields after
+//! `format_version`.
 
 use anyhow::{bail, Result};
 use clap::Subcommand;
@@ -36,7 +38,7 @@ pub fn run(args: PlaybooksArgs) -> Result<u8> {
                 bail!("no playbook `{id}` (see `s3medic playbooks` for the list)");
             };
             match args.output {
-                OutputFormat::Json => println!("{}", serde_json::to_string_pretty(p)?),
+                OutputFormat::Json => print!("{}", super::json_out::document(p)?),
                 OutputFormat::Text => print!("{}", show(p)),
             }
         }
@@ -46,7 +48,7 @@ pub fn run(args: PlaybooksArgs) -> Result<u8> {
 
 fn list(playbooks: &[Playbook], output: OutputFormat) -> Result<()> {
     match output {
-        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(playbooks)?),
+        OutputFormat::Json => print!("{}", super::json_out::list("playbooks", playbooks)?),
         OutputFormat::Text => {
             println!(
                 "{:<32} {:<13} {:<6} {:<8} TITLE",

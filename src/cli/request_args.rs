@@ -1,12 +1,20 @@
-//! The request flags shared by `explain` and `plan`: a request file (`--request FILE`) or the
-//! flags that describe one. Both build the request JSON of docs/formats.md, so flags and files
-//! share one parser.
+//! The request flags shared by `explain`, `plan` and `requests`: a request file (`--request
+//! FILE`), the flags that describe one, or what the user has in hand — an error message
+//! (`--error`, `--error-file`), CloudTrail records (`--cloudtrail`) or an AWS CLI command
+//! (`--aws-cli`), loaded by `intake_load`. Flags given with those win over what the input says and
+//! fill its gaps. Every path builds the request JSON of docs/formats.md, so flags and files share
+//! one parser.
+//!
+//! With `--live`, a request whose caller neither the input nor `--principal` names is made by
+//! the caller of the current credentials (STS GetCallerIdentity).
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
 use serde_json::{Map, Value};
 
+use super::intake_load::{single, CallerCache, Loaded};
+use super::live_args::LiveWorldArgs;
 use super::OutputFormat;
 use s3medic::request::presigned_url::{self, PresignedUrl};
 use s3medic::request::Request;
@@ -94,6 +102,38 @@ pub struct RequestArgs {
     /// `20261129T120000Z`); the URL stops working then, whatever its `X-Amz-Expires`.
     #[arg(long, value_name = "TIME", requires = "presigned_url")]
     pub credential_expires_at: Option<String>,
+
+    /// The S3 error as you got it: an AWS CLI / SDK message (`An error occurred (AccessDenied)
+    /// when calling the GetObject operation: ...`), the S3 XML error body, or S3's access denied
+    /// message (`User: ARN is not authorized to perform: s3:GetObject on resource: ...`). Sets
+    /// the caller, operation, bucket and key it names; the policy type it blames is checked
+    /// against the diagnosis.
+    #[arg(long, value_name = "TEXT", conflicts_with_all = ["request", "error_file", "cloudtrail", "aws_cli", "presigned_url"])]
+    pub error: Option<String>,
+
+    /// `--error` read from a file.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["request", "error", "cloudtrail", "aws_cli", "presigned_url"])]
+    pub error_file: Option<PathBuf>,
+
+    /// CloudTrail records (a log file, a JSON array, JSON lines or `aws cloudtrail lookup-events`
+    /// output): every S3 AccessDenied event becomes a request; identical ones are grouped.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["request", "error", "error_file", "aws_cli", "presigned_url"])]
+    pub cloudtrail: Option<PathBuf>,
+
+    /// Only this group of `--cloudtrail` (1-based, as listed); `plan` needs it when there are
+    /// several.
+    #[arg(long, value_name = "N", requires = "cloudtrail", value_parser = clap::value_parser!(usize))]
+    pub event_group: Option<usize>,
+
+    /// An AWS CLI command (`aws s3 cp s3://b/k .`, `aws s3api get-object --bucket b --key k out`):
+    /// the S3 requests it makes, in order.
+    #[arg(long = "aws-cli", value_name = "COMMAND", conflicts_with_all = ["request", "error", "error_file", "cloudtrail", "presigned_url"])]
+    pub aws_cli: Option<String>,
+
+    /// Only this request of `--aws-cli` (1-based, as listed); `plan` takes the first denied one
+    /// otherwise.
+    #[arg(long, value_name = "N", requires = "aws_cli", value_parser = clap::value_parser!(usize))]
+    pub step: Option<usize>,
 }
 
 /// The HTTP method a presigned URL is used with.
@@ -130,8 +170,20 @@ impl HttpMethod {
 }
 
 impl RequestArgs {
-    /// The request, from the file or the flags, naming the bad input in every error.
-    pub fn load(&self) -> Result<Request> {
+    /// Every request of the input. `live` (when `--live` is on) supplies the caller of the current
+    /// credentials for a request that names none.
+    pub fn load_all(&self, live: Option<&LiveWorldArgs>) -> Result<Loaded> {
+        let live = live.filter(|l| l.live);
+        let mut caller = CallerCache::default();
+        if self.error.is_some() || self.error_file.is_some() {
+            return self.load_error(live, &mut caller);
+        }
+        if let Some(path) = &self.cloudtrail {
+            return self.load_cloudtrail(path, live, &mut caller);
+        }
+        if let Some(command) = &self.aws_cli {
+            return self.load_aws_cli(command, live, &mut caller);
+        }
         let value = match &self.request {
             Some(path) => {
                 if self.principal.is_some() || self.operation.is_some() || self.action.is_some() {
@@ -139,12 +191,21 @@ impl RequestArgs {
                 }
                 read_json(path, "request")?
             }
-            None => self.to_value()?,
+            None => {
+                let fallback = match live {
+                    Some(l) if self.principal.is_none() && self.presigned_url.is_none() => {
+                        Some(caller.get(l)?)
+                    }
+                    _ => None,
+                };
+                self.to_value(fallback.as_deref())?
+            }
         };
-        Request::from_value(&value).with_context(|| match &self.request {
+        let request = Request::from_value(&value).with_context(|| match &self.request {
             Some(p) => format!("invalid request file `{}`", p.display()),
             None => "invalid request".to_string(),
-        })
+        })?;
+        Ok(single(request, None, Vec::new()))
     }
 
     /// The parsed `--presigned-url`, if given.
@@ -178,23 +239,30 @@ impl RequestArgs {
         );
     }
 
-    /// Builds the request JSON of docs/formats.md from the flags.
-    fn to_value(&self) -> Result<Value> {
+    /// Builds the request JSON of docs/formats.md from the flags; `fallback` is the caller when
+    /// `--principal` is not given (`--live`: the caller of the current credentials).
+    fn to_value(&self, fallback: Option<&str>) -> Result<Value> {
         let mut m = Map::new();
         let url = self.presigned_url()?;
-        let Some(principal) = &self.principal else {
+        if let Some(u) = &url {
+            eprintln!(
+                "note: {}",
+                presigned_summary(u, self.method.unwrap_or(HttpMethod::Get))
+            );
+        }
+        let Some(principal) = self.principal.as_deref().or(fallback) else {
             if let Some(u) = &url {
                 bail!(
                     "`--principal`: give the ARN of the signer (the URL names only access key `{}`, which s3medic cannot resolve to a principal offline)",
                     u.credential.access_key_id
                 );
             }
-            bail!("missing `--principal` (or give `--request FILE`)");
+            bail!("missing `--principal` (or give `--request FILE`, or `--live` to use the caller of the current credentials)");
         };
         let principal = if principal.ends_with(".amazonaws.com") {
             serde_json::json!({ "Service": principal })
         } else {
-            Value::String(principal.clone())
+            Value::String(principal.to_string())
         };
         m.insert("principal".into(), principal);
         match (&self.operation, &self.action) {
@@ -284,14 +352,36 @@ impl RequestArgs {
     }
 }
 
-fn read_json(path: &Path, what: &str) -> Result<Value> {
+/// One line about a presigned URL: who signed it (access key), when, how long it is valid, which
+/// headers are signed, and the method it is checked with.
+fn presigned_summary(u: &PresignedUrl, method: HttpMethod) -> String {
+    let at = |epoch: i64| {
+        chrono::DateTime::from_timestamp(epoch, 0)
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            .unwrap_or_else(|| epoch.to_string())
+    };
+    format!(
+        "presigned URL: signed by access key `{}` ({}) at {}, valid for {} s (until {}), signed headers `{}`{}; checked as {} → {}",
+        u.credential.access_key_id,
+        u.credential.region,
+        at(u.signed_at_epoch),
+        u.expires_in,
+        at(u.expires_at_epoch()),
+        u.signed_headers.join(";"),
+        if u.security_token { ", temporary credentials" } else { "" },
+        method.name(),
+        method.operation()
+    )
+}
+
+pub(super) fn read_json(path: &Path, what: &str) -> Result<Value> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read {what} file `{}`", path.display()))?;
     serde_json::from_str(&text)
         .with_context(|| format!("{what} file `{}` is not valid JSON", path.display()))
 }
 
-fn split_pair<'s>(s: &'s str, flag: &str) -> Result<(&'s str, &'s str)> {
+pub(super) fn split_pair<'s>(s: &'s str, flag: &str) -> Result<(&'s str, &'s str)> {
     match s.split_once('=') {
         Some((k, v)) if !k.is_empty() => Ok((k, v)),
         _ => bail!("`--{flag} {s}`: expected NAME=VALUE"),

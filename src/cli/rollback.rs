@@ -1,20 +1,18 @@
 //! `s3medic rollback SNAPSHOT`: restore every resource of an apply's rollback snapshot to its
-//! saved state (deleting what did not exist before), newest first, after the same confirmation
-//! as `apply`, and say what rollback cannot undo. Exit 0 restored (or nothing to restore), 1
-//! error, 3 refused (not confirmed).
+//! saved state (deleting what did not exist before; a managed policy's previous default version
+//! made the default again and the version apply created deleted; an origin access control apply
+//! created deleted), newest first, after the same confirmation as `apply`, and say what rollback
+//! cannot undo. Exit 0 restored (or nothing to restore), 1 error, 3 refused (not confirmed).
 
 use std::cell::Cell;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use super::apply::{ask, color_stderr};
 use super::live_args::{runtime, LiveArgs};
 use super::OutputFormat;
-use s3medic::apply::{
-    rollback_with, ApplyOptions, AwsStore, RollbackReport, RollbackStatus, Snapshot,
-};
-use s3medic::collect::Clients;
+use s3medic::apply::{rollback_with, ApplyOptions, RollbackReport, RollbackStatus, Snapshot};
 use s3medic::render::plan::diff_text;
 
 #[derive(Debug, clap::Args)]
@@ -39,13 +37,15 @@ pub fn run(args: RollbackArgs) -> Result<u8> {
     let snapshot = Snapshot::load(&args.snapshot)?;
     let refused: Cell<Option<&'static str>> = Cell::new(None);
     let rt = runtime()?;
-    let connect = args.conn.connect_options();
     let opts = ApplyOptions::default();
     let mut report = rt.block_on(async {
-        let clients = Clients::connect(&connect)
-            .await
-            .context("cannot connect to AWS")?;
-        let store = AwsStore::new(clients);
+        // Each entry is read and written with its account's clients (`--account-role`).
+        let accounts = args.conn.connect_accounts().await?;
+        let targets = snapshot
+            .entries
+            .iter()
+            .map(|e| (&e.target, e.account.as_str()));
+        let store = super::live_args::store_for(&accounts, targets).await?;
         anyhow::Ok(
             rollback_with(&store, &snapshot, &opts, |steps| {
                 let color = color_stderr();
@@ -58,6 +58,9 @@ pub fn run(args: RollbackArgs) -> Result<u8> {
                 for st in steps {
                     eprintln!("\n  {} {}", st.change, st.target);
                     eprint!("{}", diff_text(&st.diff, "    ", color));
+                    for act in &st.actions {
+                        eprintln!("    then: {act}");
+                    }
                 }
                 for c in super::rollback::caveats_of(&snapshot) {
                     eprintln!("  rollback cannot undo: {c}");
@@ -74,10 +77,7 @@ pub fn run(args: RollbackArgs) -> Result<u8> {
         }
     }
     match args.output {
-        OutputFormat::Json => {
-            let json = serde_json::to_string_pretty(&report).context("cannot serialize")?;
-            println!("{json}");
-        }
+        OutputFormat::Json => print!("{}", super::json_out::document(&report)?),
         OutputFormat::Text => print!("{}", report_text(&report)),
     }
     Ok(report.exit_code())
@@ -126,6 +126,9 @@ fn report_text(r: &RollbackReport) -> String {
     }
     for c in &r.caveats {
         line(format!("rollback cannot undo: {c}"));
+    }
+    for n in &r.notes {
+        line(format!("note: {n}"));
     }
     s
 }

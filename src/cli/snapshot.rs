@@ -1,14 +1,15 @@
 //! `s3medic snapshot`: read the World of a bucket (and keys, principals) from AWS and write it as
 //! a World file (docs/formats.md) for `explain` / `plan --world`. What could not be read is
 //! printed on stderr (and recorded as unknown parts in the file). Exit 0 on success, 1 on error.
+//! `--output json` prints a report on stdout: the file written, the calls made, the unknown parts.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
-use super::exit;
-use super::live_args::{collect_live, LiveArgs};
+use super::live_args::{collect_live_with, LiveArgs};
+use super::{exit, OutputFormat};
+use s3medic::atomic_file::write_atomically;
 use s3medic::collect::CollectSpec;
 
 #[derive(Debug, clap::Args)]
@@ -21,8 +22,9 @@ pub struct SnapshotArgs {
     #[arg(long = "key", value_name = "KEY")]
     keys: Vec<String>,
 
-    /// A principal ARN (or account id) involved; its account is added to the World (IAM data is
-    /// read for the caller's account only). Repeatable.
+    /// A principal ARN (or account id) involved; its account is added to the World (its IAM data
+    /// is read for the caller's account and the accounts given with `--account-role` /
+    /// `--accounts`). Repeatable.
     #[arg(long = "principal", value_name = "ARN")]
     principals: Vec<String>,
 
@@ -34,12 +36,32 @@ pub struct SnapshotArgs {
     #[arg(long, value_name = "ACCOUNT_ID")]
     bucket_account: Option<String>,
 
+    /// A VPC endpoint requests come through (repeatable): recorded with its policy unknown
+    /// (s3medic does not read EC2; fill in `aws ec2 describe-vpc-endpoints` output).
+    #[arg(long = "vpc-endpoint", value_name = "VPCE_ID")]
+    vpc_endpoints: Vec<String>,
+
     #[command(flatten)]
     conn: LiveArgs,
 
     /// Write the World JSON here (atomically: the file is complete or untouched).
     #[arg(long, short = 'o', value_name = "FILE")]
     out: PathBuf,
+
+    /// Output format on stdout: text (nothing; progress goes to stderr), or a JSON report of the
+    /// file written, the calls made and the parts that could not be read.
+    #[arg(long, value_enum, default_value = "text")]
+    output: OutputFormat,
+}
+
+/// The `--output json` report of a snapshot (docs/formats.md).
+#[derive(Debug, serde::Serialize)]
+struct SnapshotReport<'a> {
+    world_file: String,
+    bucket: &'a str,
+    keys: &'a [String],
+    calls: usize,
+    unknown: &'a [String],
 }
 
 pub fn run(args: SnapshotArgs) -> Result<u8> {
@@ -50,39 +72,22 @@ pub fn run(args: SnapshotArgs) -> Result<u8> {
         extra_buckets: args.extra_buckets.clone(),
         bucket_account: args.bucket_account.clone(),
     };
-    let collected = collect_live(&args.conn, &spec)?;
+    let collected = collect_live_with(&args.conn, &spec, &args.vpc_endpoints)?;
     let json = serde_json::to_string_pretty(&collected.world.to_value())
         .context("cannot serialize the World")?
         + "\n";
     write_atomically(&args.out, json.as_bytes())
         .with_context(|| format!("cannot write world file `{}`", args.out.display()))?;
     eprintln!("world written to `{}`", args.out.display());
-    Ok(exit::OK)
-}
-
-/// Writes `contents` to a temporary file in the same directory, then renames it over `path`.
-fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file name"))?;
-    let tmp = dir.join(format!(
-        ".{}.s3medic-tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(contents)?;
-        f.sync_all()?;
-        drop(f);
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    if args.output == OutputFormat::Json {
+        let report = SnapshotReport {
+            world_file: args.out.display().to_string(),
+            bucket: &args.bucket,
+            keys: &args.keys,
+            calls: collected.calls,
+            unknown: &collected.unknown,
+        };
+        print!("{}", super::json_out::document(&report)?);
     }
-    result
+    Ok(exit::OK)
 }

@@ -1,6 +1,7 @@
-//! Account-level data: the caller's identity (STS), its canonical user id (the `Owner` of
-//! ListBuckets) and the account's Block Public Access (S3 Control `GetPublicAccessBlock`), and
-//! the World JSON of an account.
+//! Account-level data: an account's canonical user id and bucket names (the `Owner` and
+//! `Buckets` of ListBuckets) and its Block Public Access (S3 Control `GetPublicAccessBlock`), read
+//! with the clients of a context (the caller's, or another account's own), and the World JSON of
+//! an account.
 
 use serde_json::{json, Value};
 
@@ -8,10 +9,6 @@ use super::errors::NO_SUCH_PUBLIC_ACCESS_BLOCK;
 use super::s3::pab_json;
 use super::Ctx;
 use crate::world::Part;
-
-/// The reason written for every account's `organization` part.
-pub const ORGANIZATION_NOT_COLLECTED: &str =
-    "not collected: s3medic does not read AWS Organizations yet";
 
 /// An account in the World JSON shape.
 pub fn account_json(
@@ -58,8 +55,9 @@ pub(crate) async fn account_bpa(ctx: &Ctx, account_id: &str) -> Part<Value> {
     )
 }
 
-/// The caller's canonical user id: the `Owner` of ListBuckets (`None` when it cannot be read),
-/// and the names of the buckets the caller's account owns.
+/// The canonical user id of the account the clients act in: the `Owner` of ListBuckets (`None`
+/// when it cannot be read), and the names of the buckets that account owns (`None` when
+/// ListBuckets was refused).
 pub(crate) async fn caller_canonical_id(ctx: &Ctx) -> (Option<String>, Option<Vec<String>>) {
     // One page is enough for the owner; the names are used only to recognise own buckets.
     let mut names = Vec::new();

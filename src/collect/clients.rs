@@ -22,7 +22,15 @@ pub struct ConnectOptions {
     pub endpoint_url: Option<String>,
     /// Maximum attempts per call with the standard retry mode (default 3; 1 disables retries).
     pub max_attempts: Option<u32>,
+    /// A role to assume (STS AssumeRole) with the credentials above before any call
+    /// (`--role-arn`): every client then acts as that role.
+    pub role_arn: Option<String>,
+    /// The external id the role's trust policy requires, if any (`--external-id`).
+    pub external_id: Option<String>,
 }
+
+/// The session name s3medic gives the sessions it starts with AssumeRole (visible in CloudTrail).
+pub const ROLE_SESSION_NAME: &str = "s3medic";
 
 /// The region used when none is configured.
 pub const DEFAULT_REGION: &str = "us-east-1";
@@ -43,6 +51,8 @@ pub struct Clients {
     pub kms: aws_sdk_kms::Client,
     /// CloudFront.
     pub cloudfront: aws_sdk_cloudfront::Client,
+    /// AWS Organizations (SCPs, RCPs, the OU path of an account).
+    pub organizations: aws_sdk_organizations::Client,
     /// STS.
     pub sts: aws_sdk_sts::Client,
     /// The configured region.
@@ -86,7 +96,29 @@ impl Clients {
                 .region(Region::new(DEFAULT_REGION))
                 .build();
         }
-        Ok(Clients::from_config(config))
+        match &opts.role_arn {
+            None => Ok(Clients::from_config(config)),
+            Some(role) => Ok(Clients::from_config(
+                assume_role_config(&config, role, opts.external_id.as_deref()).await?,
+            )),
+        }
+    }
+
+    /// Clients acting as `role_arn`, assumed with these clients' credentials (a role per account
+    /// in a bulk run). Same region, endpoint and retry settings.
+    pub async fn assume(
+        &self,
+        role_arn: &str,
+        external_id: Option<&str>,
+    ) -> Result<Clients, CollectError> {
+        Ok(Clients::from_config(
+            assume_role_config(&self.config, role_arn, external_id).await?,
+        ))
+    }
+
+    /// The SDK configuration the clients were built from.
+    pub fn sdk_config(&self) -> &SdkConfig {
+        &self.config
     }
 
     /// Builds every client from a loaded SDK configuration.
@@ -109,6 +141,7 @@ impl Clients {
             iam: aws_sdk_iam::Client::new(&config),
             kms: aws_sdk_kms::Client::new(&config),
             cloudfront: aws_sdk_cloudfront::Client::new(&config),
+            organizations: aws_sdk_organizations::Client::new(&config),
             sts: aws_sdk_sts::Client::new(&config),
             region,
             endpoint,
@@ -145,6 +178,48 @@ impl Clients {
             .build();
         aws_sdk_kms::Client::new(&config)
     }
+}
+
+/// `config` with its credentials replaced by an STS AssumeRole provider for `role_arn` (the
+/// session is started lazily by the first call and refreshed before it expires).
+async fn assume_role_config(
+    config: &SdkConfig,
+    role_arn: &str,
+    external_id: Option<&str>,
+) -> Result<SdkConfig, CollectError> {
+    if !valid_role_arn(role_arn) {
+        return Err(CollectError::Config(format!(
+            "role ARN `{role_arn}` is not an IAM role ARN (arn:PARTITION:iam::ACCOUNT:role/NAME)"
+        )));
+    }
+    let mut b = aws_config::sts::AssumeRoleProvider::builder(role_arn)
+        .configure(config)
+        .session_name(ROLE_SESSION_NAME);
+    if let Some(id) = external_id {
+        b = b.external_id(id);
+    }
+    let provider = b.build().await;
+    Ok(config
+        .clone()
+        .into_builder()
+        .credentials_provider(aws_sdk_sts::config::SharedCredentialsProvider::new(
+            provider,
+        ))
+        .build())
+}
+
+/// Whether `arn` has the shape of an IAM role ARN.
+pub fn valid_role_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    parts.len() == 6
+        && parts[0] == "arn"
+        && !parts[1].is_empty()
+        && parts[2] == "iam"
+        && parts[3].is_empty()
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && parts[5].starts_with("role/")
+        && parts[5].len() > "role/".len()
 }
 
 fn s3_client(config: &SdkConfig, path_style: bool) -> aws_sdk_s3::Client {

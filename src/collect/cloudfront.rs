@@ -1,7 +1,9 @@
 //! CloudFront: the distributions with an origin whose domain names one of the collected buckets
 //! (`ListDistributions` → `GetDistribution`), the origin access controls
 //! (`ListOriginAccessControls`) and, when a distribution uses one, the origin access identities,
-//! in the World's `cloudfront` JSON shape.
+//! in the World's `cloudfront` JSON shape. The account-wide listings ([`list_distributions`],
+//! [`list_oacs`]) can be read once and shared by several collections
+//! ([`collect_cloudfront_with`]).
 
 use aws_sdk_cloudfront::types::{
     CloudFrontOriginAccessIdentitySummary, Distribution, OriginAccessControlSummary,
@@ -72,7 +74,18 @@ pub fn oai_json(o: &CloudFrontOriginAccessIdentitySummary) -> Value {
 /// The `cloudfront` part: the distributions in front of `buckets`, every OAC and (when one of
 /// those distributions uses an OAI) every OAI.
 pub(crate) async fn collect_cloudfront(ctx: &Ctx, buckets: &[String]) -> Part<Value> {
-    let ids = match distributions_for(ctx, buckets).await {
+    let ids = distributions_for(ctx, buckets).await;
+    collect_cloudfront_with(ctx, ids, list_oacs(ctx)).await
+}
+
+/// [`collect_cloudfront`] from the ids of the distributions in front of `buckets` (or why they
+/// could not be listed) and the OAC listing (awaited only when every distribution was read).
+pub(crate) async fn collect_cloudfront_with(
+    ctx: &Ctx,
+    ids: Result<Vec<String>, ApiFailure>,
+    oacs: impl std::future::Future<Output = Result<Vec<Value>, ApiFailure>>,
+) -> Part<Value> {
+    let ids = match ids {
         Ok(ids) => ids,
         Err(f) => {
             return ctx.part(
@@ -117,7 +130,7 @@ pub(crate) async fn collect_cloudfront(ctx: &Ctx, buckets: &[String]) -> Part<Va
             }
         }
     }
-    let oacs = match list_oacs(ctx).await {
+    let oacs = match oacs.await {
         Ok(o) => o,
         Err(f) => {
             let why = ctx.reason(&f, "cloudfront:ListOriginAccessControls");
@@ -146,6 +159,22 @@ pub(crate) async fn collect_cloudfront(ctx: &Ctx, buckets: &[String]) -> Part<Va
 
 /// The ids of the distributions with an origin on one of `buckets` (every page).
 async fn distributions_for(ctx: &Ctx, buckets: &[String]) -> Result<Vec<String>, ApiFailure> {
+    Ok(on_buckets(&list_distributions(ctx).await?, buckets))
+}
+
+/// The ids of the distributions of a listing with an origin on one of `buckets`.
+pub(crate) fn on_buckets(listing: &[(String, Vec<String>)], buckets: &[String]) -> Vec<String> {
+    listing
+        .iter()
+        .filter(|(_, origins)| origins.iter().any(|b| buckets.contains(b)))
+        .map(|(id, _)| id.clone())
+        .collect()
+}
+
+/// Every distribution of the account (every page): its id and the buckets of its S3 origins.
+pub(crate) async fn list_distributions(
+    ctx: &Ctx,
+) -> Result<Vec<(String, Vec<String>)>, ApiFailure> {
     let mut ids = Vec::new();
     let mut marker: Option<String> = None;
     loop {
@@ -162,15 +191,16 @@ async fn distributions_for(ctx: &Ctx, buckets: &[String]) -> Result<Vec<String>,
             return Ok(ids);
         };
         for d in list.items() {
-            let on_bucket = d.origins().is_some_and(|o| {
-                o.items().iter().any(|o| {
-                    parse_s3_origin_domain(o.domain_name())
-                        .is_some_and(|(b, _)| buckets.contains(&b))
+            let origins: Vec<String> = d
+                .origins()
+                .map(|o| {
+                    o.items()
+                        .iter()
+                        .filter_map(|o| parse_s3_origin_domain(o.domain_name()).map(|(b, _)| b))
+                        .collect()
                 })
-            });
-            if on_bucket {
-                ids.push(d.id().to_string());
-            }
+                .unwrap_or_default();
+            ids.push((d.id().to_string(), origins));
         }
         match list.next_marker() {
             Some(m) if list.is_truncated() && Some(m) != marker.as_deref() => {
@@ -181,7 +211,8 @@ async fn distributions_for(ctx: &Ctx, buckets: &[String]) -> Result<Vec<String>,
     }
 }
 
-async fn list_oacs(ctx: &Ctx) -> Result<Vec<Value>, ApiFailure> {
+/// Every origin access control of the account (every page).
+pub(crate) async fn list_oacs(ctx: &Ctx) -> Result<Vec<Value>, ApiFailure> {
     let mut all = Vec::new();
     let mut marker: Option<String> = None;
     loop {

@@ -213,7 +213,7 @@ pub enum CollectError {
     #[error("invalid AWS configuration: {0}")]
     Config(String),
     /// The account that owns the bucket could not be found out.
-    #[error("cannot tell which account owns bucket `{bucket}` ({why}); give it with `--bucket-account ID`")]
+    #[error("cannot tell which account owns bucket `{bucket}` ({why}); give it with `--bucket-account ID` (and `--account-role ID=ROLE_ARN` to read it with that account's credentials)")]
     BucketAccount {
         /// The bucket.
         bucket: String,

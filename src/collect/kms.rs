@@ -102,14 +102,15 @@ fn arn_region(arn: &str) -> Option<&str> {
 }
 
 /// Reads one key named by `reference` (an ARN, alias or bare id) as seen from a bucket in
-/// `region` owned by `bucket_account`. `None` when the key could not be identified at all (an
-/// alias that DescribeKey could not resolve); the reason is recorded.
+/// `region` owned by `bucket_account`, with the clients of `ctx`, which act in `acting_account`
+/// (the caller's, or the key account's own role). `None` when the key could not be identified at
+/// all (an alias that DescribeKey could not resolve); the reason is recorded.
 pub(crate) async fn collect_key(
     ctx: &Ctx,
     reference: &str,
     region: &str,
     bucket_account: &str,
-    caller_account: &str,
+    acting_account: &str,
 ) -> Option<CollectedKey> {
     let kms_region = arn_region(reference).unwrap_or(region).to_string();
     let kms = ctx.clients.kms_in(&kms_region);
@@ -148,7 +149,7 @@ pub(crate) async fn collect_key(
             .send(),
     );
     let grants_fut = list_grants(ctx, &kms, &arn);
-    let aliases_fut = list_aliases(ctx, &kms, &arn, key_account == caller_account);
+    let aliases_fut = list_aliases(ctx, &kms, &arn, key_account == acting_account);
     let (policy, grants, aliases) = tokio::join!(policy_fut, grants_fut, aliases_fut);
     let policy = ctx.part(
         &format!("{label}: key policy"),
@@ -207,8 +208,8 @@ async fn list_grants(
     }
 }
 
-/// The alias names of the key (only for a key in the caller's account: ListAliases lists the
-/// caller's aliases).
+/// The alias names of the key (only for a key in the account the clients act in: ListAliases
+/// lists that account's aliases).
 async fn list_aliases(
     ctx: &Ctx,
     kms: &aws_sdk_kms::Client,

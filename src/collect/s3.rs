@@ -17,6 +17,16 @@ use super::errors::{
 use super::Ctx;
 use crate::world::Part;
 
+/// The names of the parts in the unknown list (`bucket `b`: bucket policy: why`).
+const LABEL_POLICY: &str = "bucket policy";
+const LABEL_PAB: &str = "Block Public Access";
+const LABEL_OWNERSHIP: &str = "Object Ownership";
+const LABEL_ACL: &str = "ACL";
+const LABEL_ENCRYPTION: &str = "default encryption";
+const LABEL_PAYMENT: &str = "request payment";
+const LABEL_WEBSITE: &str = "website";
+const LABEL_HEAD: &str = "HeadObject";
+
 /// The parts of one bucket as read, in the World JSON shapes.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BucketParts {
@@ -73,6 +83,103 @@ impl BucketParts {
             "objects": objects,
             "objects_complete": false,
         })
+    }
+
+    fn fields(&self) -> [(&'static str, &Part<Value>); 7] {
+        [
+            (LABEL_POLICY, &self.policy),
+            (LABEL_PAB, &self.public_access_block),
+            (LABEL_OWNERSHIP, &self.ownership_controls),
+            (LABEL_ACL, &self.acl),
+            (LABEL_ENCRYPTION, &self.encryption),
+            (LABEL_PAYMENT, &self.request_payment),
+            (LABEL_WEBSITE, &self.website),
+        ]
+    }
+
+    fn fields_mut(&mut self) -> [&mut Part<Value>; 7] {
+        [
+            &mut self.policy,
+            &mut self.public_access_block,
+            &mut self.ownership_controls,
+            &mut self.acl,
+            &mut self.encryption,
+            &mut self.request_payment,
+            &mut self.website,
+        ]
+    }
+
+    /// Whether any part of the bucket or its objects could not be read.
+    pub fn has_unknown(&self) -> bool {
+        self.fields().iter().any(|(_, p)| p.is_unknown())
+            || self
+                .objects
+                .iter()
+                .any(|o| o.head.is_unknown() || o.acl.is_unknown())
+    }
+
+    /// One line per unknown part, as the collection lists them
+    /// (`bucket `b`: bucket policy: AccessDenied: needs s3:GetBucketPolicy`).
+    pub fn unknown_notes(&self, bucket: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for (label, p) in self.fields() {
+            if let Part::Unknown(why) = p {
+                out.push(format!("bucket `{bucket}`: {label}: {why}"));
+            }
+        }
+        for o in &self.objects {
+            for (label, p) in [(LABEL_HEAD, &o.head), (LABEL_ACL, &o.acl)] {
+                if let Part::Unknown(why) = p {
+                    out.push(format!("object `{bucket}/{}`: {label}: {why}", o.key));
+                }
+            }
+        }
+        out
+    }
+
+    /// Fills every unknown part from `other` (the same bucket read with other credentials, e.g.
+    /// the owner account's): a part `other` read replaces the unknown one; when both are unknown
+    /// the reasons are joined, `other`'s introduced by `via`. Objects only `other` found are added.
+    pub fn fill_from(&mut self, other: BucketParts, via: &str) {
+        fn fill(mine: &mut Part<Value>, theirs: Part<Value>, via: &str) {
+            if let Part::Unknown(why) = mine {
+                *mine = match theirs {
+                    Part::Unknown(other_why) => Part::Unknown(format!("{why}; {via}: {other_why}")),
+                    known_or_absent => known_or_absent,
+                };
+            }
+        }
+        let BucketParts {
+            policy,
+            public_access_block,
+            ownership_controls,
+            acl,
+            encryption,
+            request_payment,
+            website,
+            objects,
+        } = other;
+        let theirs = [
+            policy,
+            public_access_block,
+            ownership_controls,
+            acl,
+            encryption,
+            request_payment,
+            website,
+        ];
+        for (mine, theirs) in self.fields_mut().into_iter().zip(theirs) {
+            fill(mine, theirs, via);
+        }
+        for o in objects {
+            match self.objects.iter_mut().find(|m| m.key == o.key) {
+                Some(m) => {
+                    fill(&mut m.head, o.head, via);
+                    fill(&mut m.acl, o.acl, via);
+                }
+                None => self.objects.push(o),
+            }
+        }
     }
 
     /// The canonical id of the bucket owner, when the ACL was read.
@@ -313,13 +420,13 @@ pub(crate) async fn collect_bucket(
     );
     let mut parts = BucketParts {
         policy: ctx.part(
-            &format!("{label}: bucket policy"),
+            &format!("{label}: {}", LABEL_POLICY),
             policy.map(|o| o.policy().map(policy_json)),
             "s3:GetBucketPolicy",
             &[NO_SUCH_BUCKET_POLICY],
         ),
         public_access_block: ctx.part(
-            &format!("{label}: Block Public Access"),
+            &format!("{label}: {}", LABEL_PAB),
             pab.map(|o| {
                 o.public_access_block_configuration()
                     .map(public_access_block_json)
@@ -328,19 +435,19 @@ pub(crate) async fn collect_bucket(
             &[NO_SUCH_PUBLIC_ACCESS_BLOCK],
         ),
         ownership_controls: ctx.part(
-            &format!("{label}: Object Ownership"),
+            &format!("{label}: {}", LABEL_OWNERSHIP),
             ownership.map(|o| o.ownership_controls().map(ownership_json)),
             "s3:GetBucketOwnershipControls",
             &[OWNERSHIP_CONTROLS_NOT_FOUND],
         ),
         acl: ctx.part(
-            &format!("{label}: ACL"),
+            &format!("{label}: {}", LABEL_ACL),
             acl.map(|o| Some(acl_json(o.owner().and_then(|w| w.id()), o.grants()))),
             "s3:GetBucketAcl",
             &[],
         ),
         encryption: ctx.part(
-            &format!("{label}: default encryption"),
+            &format!("{label}: {}", LABEL_ENCRYPTION),
             encryption.map(|o| {
                 o.server_side_encryption_configuration()
                     .map(encryption_json)
@@ -349,13 +456,13 @@ pub(crate) async fn collect_bucket(
             &[SSE_CONFIG_NOT_FOUND],
         ),
         request_payment: ctx.part(
-            &format!("{label}: request payment"),
+            &format!("{label}: {}", LABEL_PAYMENT),
             payment.map(|o| o.payer().map(|p| json!({"Payer": p.as_str()}))),
             "s3:GetBucketRequestPayment",
             &[],
         ),
         website: ctx.part(
-            &format!("{label}: website"),
+            &format!("{label}: {}", LABEL_WEBSITE),
             website.map(|o| {
                 let mut m = Map::new();
                 if let Some(i) = o.index_document() {
@@ -420,13 +527,13 @@ fn collect_object(
     }
     let label = format!("object `{bucket}/{key}`");
     let head = ctx.part(
-        &format!("{label}: HeadObject"),
+        &format!("{label}: {}", LABEL_HEAD),
         head.map(|h| Some(head_json(&h))),
         "s3:GetObject",
         &[],
     );
     let acl = ctx.part(
-        &format!("{label}: ACL"),
+        &format!("{label}: {}", LABEL_ACL),
         acl.map(|o| Some(acl_json(o.owner().and_then(|w| w.id()), o.grants()))),
         "s3:GetObjectAcl",
         &[],

@@ -1,12 +1,12 @@
 //! A Finding: one cause of a denial, with its evidence and a plain-language explanation. Each cause
 //! has a stable id that names the playbook (`playbooks/<id>.toml`) that knows how to fix it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::eval::Layer;
 
 /// Every cause s3medic can name. The kebab-case form is the playbook id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Cause {
     /// No identity-based policy allows the action (same account, or the caller's side of a
@@ -134,7 +134,7 @@ impl Cause {
 }
 
 /// A piece of evidence: a statement, a setting, or a missing grant.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Evidence {
     /// A statement of a policy (label as in the decision trace), with what it did.
@@ -161,7 +161,7 @@ pub enum Evidence {
 }
 
 /// One cause of a denial.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     /// The cause (its kebab-case id names the playbook).
     pub cause: Cause,

@@ -12,7 +12,9 @@ use std::borrow::Cow;
 use crate::eval::caller::{Caller, CallerKind, Named};
 use crate::eval::combine::{combine, Sides};
 use crate::eval::context::{EvalContext, KmsKeys};
-use crate::eval::layers::{eval_org_levels, eval_policies, Hits, Probe};
+use crate::eval::layers::{
+    eval_org_levels, eval_policies, share_statements, Hits, Probe, StatementLog,
+};
 use crate::eval::public;
 use crate::eval::trace::{
     AclGrantee, AuthorizationTrace, Decision, Discard, Layer, LayerOutcome, LayerTrace, Outcome,
@@ -20,11 +22,16 @@ use crate::eval::trace::{
 };
 use crate::eval::EvalError;
 use crate::policy::Effect;
-use crate::request::{requirements, DataAccess, Request, Requirement, RequirementRole};
-use crate::world::{
-    Acl, AclPermission, Bucket, Grantee, ObjectOwnership, Part, PublicAccessBlock, SseAlgorithm,
-    World,
+use crate::request::{
+    borrowed_requirements, DataAccess, Request, Requirement, RequirementRole, ResourceName,
 };
+use crate::world::{
+    Account, Acl, AclPermission, Bucket, Grantee, ObjectOwnership, Part, PublicAccessBlock,
+    SseAlgorithm, World,
+};
+
+/// A requirement with its resource names borrowed from the request.
+type Need<'a> = Requirement<ResourceName<'a>>;
 
 /// Decides `request` against `world`, with the full trace (every relevant statement of every
 /// layer).
@@ -47,7 +54,7 @@ fn evaluate<'a>(
     let bucket = world
         .bucket(&request.bucket)
         .ok_or_else(|| EvalError::UnknownBucket(request.bucket.clone()))?;
-    let reqs = requirements(request, &world.partition)?;
+    let reqs = borrowed_requirements(request, &world.partition)?;
     let mut caller = Caller::resolve(world, request);
     let caller_unknowns = std::mem::take(&mut caller.unknowns);
     let epoch = std::cell::OnceCell::new();
@@ -65,6 +72,7 @@ fn evaluate<'a>(
         now,
         signature_age: signature_age.as_deref(),
         record,
+        log: std::cell::RefCell::new(Vec::new()),
     };
     let mut out = Collected {
         unknowns: caller_unknowns,
@@ -118,6 +126,11 @@ fn evaluate<'a>(
     if !decision.is_allowed() {
         status = refused_status.filter(|_| deciding == 0).unwrap_or(403);
     }
+    // Every authorization's statements were recorded in one buffer; hand it to their layers.
+    share_statements(
+        auths.iter_mut().flat_map(|a| a.layers.iter_mut()),
+        &mut env.log.borrow_mut(),
+    );
     Ok(Outcome {
         decision,
         status,
@@ -160,11 +173,8 @@ fn now_epoch(request: &Request) -> Option<i64> {
     crate::request::parse_time(now)
 }
 
-fn object_key(r: &Requirement) -> Option<&str> {
-    match &r.resource {
-        crate::request::ResourceRef::Object { key, .. } => Some(key.as_str()),
-        _ => None,
-    }
+fn object_key<'a>(r: &Need<'a>) -> Option<&'a str> {
+    r.resource.key()
 }
 
 /// Who owns an object, as far as authorization is concerned.
@@ -208,11 +218,16 @@ struct Env<'e, 'a> {
     signature_age: Option<&'e str>,
     /// Record statements in the trace.
     record: bool,
+    /// The statements recorded for the request's authorizations (see [`StatementLog`]).
+    log: std::cell::RefCell<StatementLog<'a>>,
 }
 
 impl<'e, 'a> Env<'e, 'a> {
+    /// The condition context of an authorization on a resource of `resource_account`, whose
+    /// record (if the World has it) is `owner`.
     fn ctx(
         &self,
+        owner: Option<&'a Account>,
         resource_account: &'a str,
         region: &'a str,
         kms: Option<&'e KmsKeys>,
@@ -221,11 +236,9 @@ impl<'e, 'a> Env<'e, 'a> {
             request: self.request,
             caller: self.caller,
             resource_account,
-            resource_org_id: self.world.account(resource_account).and_then(|a| {
-                match &a.organization {
-                    Part::Known(o) => Some(o.id.as_str()),
-                    _ => None,
-                }
+            resource_org_id: owner.and_then(|a| match &a.organization {
+                Part::Known(o) => Some(o.id.as_str()),
+                _ => None,
             }),
             region,
             kms,
@@ -234,7 +247,8 @@ impl<'e, 'a> Env<'e, 'a> {
         }
     }
 
-    fn bpa(&self, bucket: &'a Bucket, out: &mut Collected) -> Bpa {
+    /// `owner`: the record of the bucket's account, if the World has it.
+    fn bpa(&self, bucket: &'a Bucket, owner: Option<&'a Account>, out: &mut Collected) -> Bpa {
         let mut b = Bpa::default();
         let mut merge = |p: &PublicAccessBlock| {
             b.block_public_acls |= p.block_public_acls;
@@ -249,11 +263,7 @@ impl<'e, 'a> Env<'e, 'a> {
             )),
             Part::Absent => {}
         }
-        match self
-            .world
-            .account(&bucket.account_id)
-            .map(|a| &a.block_public_access)
-        {
+        match owner.map(|a| &a.block_public_access) {
             Some(Part::Known(p)) => merge(p),
             Some(Part::Unknown(why)) => out.unknown(format!(
                 "account `{}`: account-level Block Public Access could not be read ({why})",
@@ -272,12 +282,7 @@ impl<'e, 'a> Env<'e, 'a> {
     }
 
     /// One S3 authorization.
-    fn s3(
-        &self,
-        r: Requirement,
-        bucket: &'a Bucket,
-        out: &mut Collected,
-    ) -> AuthorizationTrace<'a> {
+    fn s3(&self, r: Need<'a>, bucket: &'a Bucket, out: &mut Collected) -> AuthorizationTrace<'a> {
         let key = object_key(&r);
         let caller = self.caller;
         let probe = Probe {
@@ -285,10 +290,11 @@ impl<'e, 'a> Env<'e, 'a> {
             resource: &r.resource_arn,
             record: self.record,
         };
-        let ctx = self.ctx(&bucket.account_id, &bucket.region, None);
+        let owner_account = self.world.account(&bucket.account_id);
+        let ctx = self.ctx(owner_account, &bucket.account_id, &bucket.region, None);
         let mut layers: Vec<LayerTrace<'a>> = Vec::with_capacity(12);
 
-        let gates = self.gates(&mut layers, probe, &ctx, &bucket.account_id, true, out);
+        let gates = self.gates(&mut layers, probe, &ctx, owner_account, true, out);
 
         // Object context: grants of the bucket owner do not reach objects another account owns.
         let owner = match key {
@@ -297,7 +303,7 @@ impl<'e, 'a> Env<'e, 'a> {
             }
             _ => Owner::BucketOwner,
         };
-        let bpa = self.bpa(bucket, out);
+        let bpa = self.bpa(bucket, owner_account, out);
 
         // Resource policy.
         let mut rp_trace = LayerTrace::new(Layer::ResourcePolicy, LayerOutcome::NoMatch);
@@ -307,6 +313,7 @@ impl<'e, 'a> Env<'e, 'a> {
             Part::Known(policy) => {
                 rp = eval_policies(
                     &mut rp_trace,
+                    &mut self.log.borrow_mut(),
                     [(
                         PolicyRef::BucketPolicy {
                             bucket: &bucket.name,
@@ -334,7 +341,7 @@ impl<'e, 'a> Env<'e, 'a> {
                     None
                 };
                 if let Some(d) = discard {
-                    discard_allows(&mut rp_trace, d);
+                    discard_allows(&rp_trace, &mut self.log.borrow_mut(), d);
                     rp.allow = None;
                     if rp_trace.outcome == LayerOutcome::Allow {
                         rp_trace.outcome = LayerOutcome::NoMatch;
@@ -414,19 +421,20 @@ impl<'e, 'a> Env<'e, 'a> {
     }
 
     /// The RCP, SCP and (for S3) VPC endpoint layers. Returns the gate that fails, if any.
+    /// `owner`: the record of the resource owner's account, if the World has it.
     fn gates(
         &self,
         layers: &mut Vec<LayerTrace<'a>>,
         probe: Probe<'_>,
         ctx: &EvalContext<'_>,
-        resource_account: &'a str,
+        owner: Option<&'a Account>,
         through_endpoint: bool,
         out: &mut Collected,
     ) -> Option<Layer> {
         let caller = self.caller;
         let mut failing = None;
         // RCPs of the resource owner's organization (they apply to every caller).
-        if let Some(acct) = self.world.account(resource_account) {
+        if let Some(acct) = owner {
             failing = failing.or(self.org_gate(layers, Layer::Rcp, acct, probe, ctx, out));
         }
         // SCPs of the caller's organization (IAM principals of member accounts only).
@@ -450,6 +458,7 @@ impl<'e, 'a> Env<'e, 'a> {
                         Part::Known(policy) => {
                             let hits = eval_policies(
                                 &mut trace,
+                                &mut self.log.borrow_mut(),
                                 [(
                                     PolicyRef::Vpce {
                                         id: vpce.id.as_str(),
@@ -521,7 +530,15 @@ impl<'e, 'a> Env<'e, 'a> {
         if levels.is_empty() {
             return None;
         }
-        let (trace, res) = eval_org_levels(layer, levels, make_ref, probe, ctx, self.caller);
+        let (trace, res) = eval_org_levels(
+            layer,
+            &mut self.log.borrow_mut(),
+            levels,
+            make_ref,
+            probe,
+            ctx,
+            self.caller,
+        );
         layers.push(trace);
         (!res.allows() && !res.deny).then_some(layer)
     }
@@ -550,6 +567,7 @@ impl<'e, 'a> Env<'e, 'a> {
         let mut trace = LayerTrace::new(Layer::Identity, LayerOutcome::NoMatch);
         let hits = eval_policies(
             &mut trace,
+            &mut self.log.borrow_mut(),
             caller.identity.iter().copied(),
             probe,
             ctx,
@@ -562,13 +580,20 @@ impl<'e, 'a> Env<'e, 'a> {
         let identity = Some(hits.allow.is_some());
         let boundary = caller.boundary.map(|b| {
             let mut t = LayerTrace::new(Layer::PermissionsBoundary, LayerOutcome::NoMatch);
-            let h = eval_policies(&mut t, [b], probe, ctx, caller);
+            let h = eval_policies(&mut t, &mut self.log.borrow_mut(), [b], probe, ctx, caller);
             layers.push(t);
             h.allow.is_some()
         });
         let session = caller.session_policy.map(|p| {
             let mut t = LayerTrace::new(Layer::SessionPolicy, LayerOutcome::NoMatch);
-            let h = eval_policies(&mut t, [(PolicyRef::Session, p)], probe, ctx, caller);
+            let h = eval_policies(
+                &mut t,
+                &mut self.log.borrow_mut(),
+                [(PolicyRef::Session, p)],
+                probe,
+                ctx,
+                caller,
+            );
             layers.push(t);
             h.allow.is_some()
         });
@@ -760,7 +785,8 @@ impl<'e, 'a> Env<'e, 'a> {
             }
             let public = canned.is_some_and(public::canned_acl_is_public)
                 || grants.iter().any(|g| public::grant_header_is_public(g));
-            if public && self.bpa(bucket, out).block_public_acls {
+            let owner = self.world.account(&bucket.account_id);
+            if public && self.bpa(bucket, owner, out).block_public_acls {
                 return Some((
                     LayerTrace::new(Layer::BlockPublicAccess, LayerOutcome::Deny)
                         .with_note(
@@ -852,9 +878,7 @@ impl<'e, 'a> Env<'e, 'a> {
             action: "s3:ListBucket".into(),
             action_lower: "s3:listbucket".into(),
             resource_arn: bucket.arn(),
-            resource: crate::request::ResourceRef::Bucket {
-                bucket: bucket.name.clone(),
-            },
+            resource: ResourceName::Bucket(&bucket.name),
             role: RequirementRole::Extra,
             data: DataAccess::None,
             purpose: "decide 404 vs 403 for a missing key".into(),
@@ -878,7 +902,7 @@ impl<'e, 'a> Env<'e, 'a> {
     /// KMS authorizations the requirement implies through the object's encryption.
     fn kms_for(
         &self,
-        r: &Requirement,
+        r: &Need<'a>,
         bucket: &'a Bucket,
         key: &str,
         auths: &mut Vec<AuthorizationTrace<'a>>,
@@ -1047,16 +1071,17 @@ impl<'e, 'a> Env<'e, 'a> {
             }
             return;
         };
-        let resource = key.arn.clone();
-        let mut trace = AuthorizationTrace {
+        // Only the early refusals below build their trace here (the key ARN is copied once).
+        let early = || AuthorizationTrace {
             action: Cow::Borrowed(action),
-            resource: resource.clone(),
+            resource: key.arn.clone(),
             purpose: Cow::Borrowed(purpose),
             decision: Decision::ImplicitDeny,
             deciding_layer: None,
-            layers: Vec::new(),
+            layers: Vec::with_capacity(1),
         };
         if !key.enabled {
+            let mut trace = early();
             trace.layers.push(
                 LayerTrace::new(Layer::KmsKeyState, LayerOutcome::Deny)
                     .with_note("the key is not enabled (disabled or pending deletion)")
@@ -1071,6 +1096,7 @@ impl<'e, 'a> Env<'e, 'a> {
             caller.kind,
             CallerKind::Anonymous | CallerKind::OriginAccessIdentity
         ) {
+            let mut trace = early();
             let reason = if caller.kind == CallerKind::Anonymous {
                 Reason::AnonymousKms
             } else {
@@ -1088,6 +1114,7 @@ impl<'e, 'a> Env<'e, 'a> {
             return;
         }
         if key.aws_managed && caller.account != Some(key.account_id.as_str()) {
+            let mut trace = early();
             trace.layers.push(
                 LayerTrace::new(Layer::ResourcePolicy, LayerOutcome::NoMatch)
                     .with_reason(Reason::AwsManagedKeyCrossAccount)
@@ -1099,13 +1126,13 @@ impl<'e, 'a> Env<'e, 'a> {
             auths.push(trace);
             return;
         }
-        let s3_arn: std::borrow::Cow<'_, str> = if bucket_key {
-            bucket.arn().into()
+        let s3_arn: Cow<'_, str> = if bucket_key {
+            bucket_arn_of(object_arn, bucket).map_or_else(|| bucket.arn().into(), Cow::Borrowed)
         } else {
             object_arn.into()
         };
         let kms_keys = KmsKeys {
-            via_service: format!("s3.{}.amazonaws.com", bucket.region).into(),
+            via_service: self.world.s3_service_name(&bucket.region),
             s3_arn,
         };
         let action_lower: std::borrow::Cow<'_, str> = match action {
@@ -1115,17 +1142,19 @@ impl<'e, 'a> Env<'e, 'a> {
         };
         let probe = Probe {
             action_lower: &action_lower,
-            resource: &resource,
+            resource: &key.arn,
             record: self.record,
         };
-        let ctx = self.ctx(&key.account_id, &key.region, Some(&kms_keys));
+        let owner_account = world.account(&key.account_id);
+        let ctx = self.ctx(owner_account, &key.account_id, &key.region, Some(&kms_keys));
         let mut layers = Vec::with_capacity(10);
-        let gates = self.gates(&mut layers, probe, &ctx, &key.account_id, false, out);
+        let gates = self.gates(&mut layers, probe, &ctx, owner_account, false, out);
 
         let mut kp_trace = LayerTrace::new(Layer::ResourcePolicy, LayerOutcome::NoMatch);
         let kp = match &key.policy {
             Part::Known(policy) => eval_policies(
                 &mut kp_trace,
+                &mut self.log.borrow_mut(),
                 [(PolicyRef::KeyPolicy { key_arn: &key.arn }, policy)],
                 probe,
                 &ctx,
@@ -1201,7 +1230,7 @@ impl<'e, 'a> Env<'e, 'a> {
         };
         auths.push(finish(
             Cow::Borrowed(action),
-            resource,
+            key.arn.clone(),
             Cow::Borrowed(purpose),
             layers,
             gates,
@@ -1252,6 +1281,20 @@ impl<'e, 'a> Env<'e, 'a> {
     }
 }
 
+/// The bucket ARN at the start of `object_arn` (`arn:P:s3:::BUCKET/KEY`), borrowed, when that
+/// object ARN is in `bucket` under the bucket's partition; `None` otherwise.
+fn bucket_arn_of<'s>(object_arn: &'s str, bucket: &Bucket) -> Option<&'s str> {
+    let rest = object_arn
+        .strip_prefix("arn:")?
+        .strip_prefix(bucket.partition())?
+        .strip_prefix(":s3:::")?
+        .strip_prefix(bucket.name.as_str())?;
+    if !rest.starts_with('/') {
+        return None;
+    }
+    object_arn.get(..object_arn.len() - rest.len())
+}
+
 /// Applies AWS's order to the evaluated layers: explicit deny, gates, then the allow side.
 fn finish<'a>(
     action: Cow<'static, str>,
@@ -1298,8 +1341,9 @@ fn finish<'a>(
     }
 }
 
-fn discard_allows(trace: &mut LayerTrace<'_>, why: Discard) {
-    for s in &mut trace.statements {
+fn discard_allows<'a>(trace: &LayerTrace<'a>, log: &mut StatementLog<'a>, why: Discard) {
+    let range = trace.statements.pending_range().unwrap_or_default();
+    for s in log.get_mut(range).unwrap_or_default() {
         if s.effect == Effect::Allow && s.result == StatementResult::Matched {
             s.result = StatementResult::Discarded(why);
         }
@@ -1338,5 +1382,34 @@ fn permission_name(p: AclPermission) -> &'static str {
         AclPermission::Write => "WRITE",
         AclPermission::ReadAcp => "READ_ACP",
         AclPermission::WriteAcp => "WRITE_ACP",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_arn_is_borrowed_from_the_object_arn() {
+        let b = Bucket::new("data", "111122223333", "us-east-1");
+        assert_eq!(
+            bucket_arn_of("arn:aws:s3:::data/a/b.csv", &b),
+            Some("arn:aws:s3:::data")
+        );
+        assert_eq!(
+            bucket_arn_of("arn:aws:s3:::data/", &b),
+            Some("arn:aws:s3:::data")
+        );
+        // Another bucket, a bucket whose name only starts alike, a bucket ARN, another
+        // partition: not borrowed (the caller builds the bucket's own ARN instead).
+        assert_eq!(bucket_arn_of("arn:aws:s3:::other/k", &b), None);
+        assert_eq!(bucket_arn_of("arn:aws:s3:::data2/k", &b), None);
+        assert_eq!(bucket_arn_of("arn:aws:s3:::data", &b), None);
+        assert_eq!(bucket_arn_of("arn:aws-cn:s3:::data/k", &b), None);
+        let cn = Bucket::new("data", "111122223333", "cn-north-1");
+        assert_eq!(
+            bucket_arn_of("arn:aws-cn:s3:::data/k", &cn),
+            Some(cn.arn().as_str())
+        );
     }
 }

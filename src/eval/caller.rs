@@ -60,6 +60,53 @@ pub enum Named {
     Direct,
 }
 
+/// `aws:userid`, joined from its parts on first use (most policies never ask for it).
+#[derive(Debug, Clone, Default)]
+pub struct UserId<'a> {
+    /// The parts, joined in order (`ROLEID`, `:`, `SESSION`); `None` when the caller has none.
+    parts: Option<[&'a str; 3]>,
+    joined: std::cell::OnceCell<String>,
+}
+
+impl<'a> UserId<'a> {
+    pub fn new(parts: [&'a str; 3]) -> Self {
+        UserId {
+            parts: Some(parts),
+            joined: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// The value, if the caller has one.
+    pub fn get(&self) -> Option<&str> {
+        match self.parts? {
+            [whole, "", ""] => Some(whole),
+            parts => Some(self.joined.get_or_init(|| parts.concat())),
+        }
+    }
+}
+
+/// The caller's tags as `aws:PrincipalTag/KEY` sees them: the principal's own tags, where a
+/// session tag of the same key (any case) overrides them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Tags<'a> {
+    pub own: &'a [(String, String)],
+    pub session: &'a [(String, String)],
+}
+
+impl<'a> Tags<'a> {
+    /// The value of tag `key` (any case). Of several session tags with the key the last wins;
+    /// of several own tags, the first.
+    pub fn get(&self, key: &str) -> Option<&'a str> {
+        let is_key = |(k, _): &&(String, String)| k.eq_ignore_ascii_case(key);
+        self.session
+            .iter()
+            .rev()
+            .find(is_key)
+            .or_else(|| self.own.iter().find(is_key))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
 /// A resolved policy with its label.
 pub type Labeled<'a> = (PolicyRef<'a>, &'a Policy);
 
@@ -74,13 +121,15 @@ pub struct Caller<'a> {
     pub principal_arn: Option<Cow<'a, str>>,
     /// The ARN the request is signed as (session ARN for role sessions).
     pub caller_arn: Option<Cow<'a, str>>,
-    pub userid: Option<String>,
+    /// `aws:userid`.
+    pub userid: UserId<'a>,
     pub username: Option<&'a str>,
     pub service: Option<&'a str>,
     pub org_id: Option<&'a str>,
     pub canonical_id: Option<&'a str>,
     pub source_vpc: Option<&'a str>,
-    pub tags: Vec<(&'a str, &'a str)>,
+    /// `aws:PrincipalTag/...`: the principal's tags, overridden by session tags.
+    pub tags: Tags<'a>,
     pub identity: Vec<Labeled<'a>>,
     pub boundary: Option<Labeled<'a>>,
     pub session_policy: Option<&'a Policy>,
@@ -97,7 +146,7 @@ impl<'a> Caller<'a> {
             account_record: None,
             principal_arn: None,
             caller_arn: None,
-            userid: None,
+            userid: UserId::default(),
             username: None,
             service: None,
             org_id: None,
@@ -107,7 +156,10 @@ impl<'a> Caller<'a> {
                 .as_deref()
                 .and_then(|id| world.vpc_endpoint(id))
                 .and_then(|v| v.vpc_id.as_deref()),
-            tags: Vec::new(),
+            tags: Tags {
+                own: &[],
+                session: &request.session_tags,
+            },
             identity: Vec::with_capacity(6),
             boundary: None,
             session_policy: None,
@@ -115,7 +167,7 @@ impl<'a> Caller<'a> {
         };
         match &request.principal {
             PrincipalRef::Anonymous => {
-                c.userid = Some("anonymous".to_string());
+                c.userid = UserId::new(["anonymous", "", ""]);
             }
             PrincipalRef::Service { name } => {
                 c.kind = CallerKind::Service;
@@ -124,10 +176,10 @@ impl<'a> Caller<'a> {
             PrincipalRef::Account { account } => {
                 c.kind = CallerKind::Root;
                 c.set_account(world, account);
-                let arn = format!("arn:{partition}:iam::{account}:root");
+                let arn = ["arn:", partition, ":iam::", account, ":root"].concat();
                 c.principal_arn = Some(Cow::Owned(arn.clone()));
                 c.caller_arn = Some(Cow::Owned(arn));
-                c.userid = Some(account.clone());
+                c.userid = UserId::new([account, "", ""]);
             }
             PrincipalRef::User {
                 account, name, arn, ..
@@ -157,9 +209,18 @@ impl<'a> Caller<'a> {
             PrincipalRef::Role { account, name, .. } => {
                 c.kind = CallerKind::RoleSession;
                 c.set_account(world, account);
-                c.caller_arn = Some(Cow::Owned(format!(
-                    "arn:{partition}:sts::{account}:assumed-role/{name}/s3medic"
-                )));
+                c.caller_arn = Some(Cow::Owned(
+                    [
+                        "arn:",
+                        partition,
+                        ":sts::",
+                        account,
+                        ":assumed-role/",
+                        name,
+                        "/s3medic",
+                    ]
+                    .concat(),
+                ));
                 c.resolve_role(world, account, name, "s3medic", request);
             }
             PrincipalRef::AssumedRole {
@@ -178,16 +239,12 @@ impl<'a> Caller<'a> {
                 c.set_account(world, account);
                 c.principal_arn = Some(Cow::Borrowed(arn.as_str()));
                 c.caller_arn = Some(Cow::Borrowed(arn.as_str()));
-                c.userid = Some(format!("{account}:{name}"));
+                c.userid = UserId::new([account, ":", name]);
                 c.session_policy = request.session_policy.as_ref();
                 c.unknowns.push(format!(
                     "federated user `{arn}`: the policies of the IAM user that created the session are not modelled; only the session policy is evaluated"
                 ));
             }
-        }
-        for (k, v) in &request.session_tags {
-            c.tags.retain(|(tk, _)| !tk.eq_ignore_ascii_case(k));
-            c.tags.push((k.as_str(), v.as_str()));
         }
         c
     }
@@ -203,11 +260,14 @@ impl<'a> Caller<'a> {
         }
     }
 
-    fn iam(&mut self, what: &str) -> Option<&'a crate::world::Iam> {
+    /// The IAM data of the caller's account; `what` names the caller for an unknown (built
+    /// only when one is recorded).
+    fn iam(&mut self, what: impl FnOnce() -> String) -> Option<&'a crate::world::Iam> {
         let Some(acct) = self.account_record else {
             self.unknowns.push(format!(
-                "account `{}` is not in the world: the identity policies of {what} are unknown",
-                self.account.unwrap_or("?")
+                "account `{}` is not in the world: the identity policies of {} are unknown",
+                self.account.unwrap_or("?"),
+                what()
             ));
             return None;
         };
@@ -215,8 +275,9 @@ impl<'a> Caller<'a> {
             Part::Known(iam) => Some(iam),
             Part::Unknown(why) => {
                 self.unknowns.push(format!(
-                    "account `{}`: IAM data could not be read ({why}): the identity policies of {what} are unknown",
-                    acct.account_id
+                    "account `{}`: IAM data could not be read ({why}): the identity policies of {} are unknown",
+                    acct.account_id,
+                    what()
                 ));
                 None
             }
@@ -225,7 +286,7 @@ impl<'a> Caller<'a> {
     }
 
     fn resolve_user(&mut self, name: &'a str, arn: &'a str) {
-        let Some(iam) = self.iam(&format!("user `{arn}`")) else {
+        let Some(iam) = self.iam(|| format!("user `{arn}`")) else {
             return;
         };
         let Some(user) = iam.user_by_name(name) else {
@@ -234,12 +295,10 @@ impl<'a> Caller<'a> {
             ));
             return;
         };
-        self.userid = user.user_id.clone();
-        self.tags = user
-            .tags
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
+        if let Some(id) = user.user_id.as_deref() {
+            self.userid = UserId::new([id, "", ""]);
+        }
+        self.tags.own = &user.tags;
         for p in &user.inline_policies {
             self.identity.push((
                 PolicyRef::Inline {
@@ -279,38 +338,35 @@ impl<'a> Caller<'a> {
         world: &'a World,
         account: &'a str,
         name: &'a str,
-        session: &str,
+        session: &'a str,
         request: &'a Request,
     ) {
         let partition = world.partition.as_str();
         self.session_policy = request.session_policy.as_ref();
-        let Some(iam) = self.iam(&format!("role `{name}`")) else {
+        let Some(iam) = self.iam(|| format!("role `{name}`")) else {
             self.principal_arn = Some(Cow::Owned(format!(
                 "arn:{partition}:iam::{account}:role/{name}"
             )));
-            self.userid = Some(format!("UNKNOWNROLEID:{session}"));
+            self.userid = UserId::new(["UNKNOWNROLEID", ":", session]);
             return;
         };
         let Some(role) = iam.role_by_name(name) else {
             self.principal_arn = Some(Cow::Owned(format!(
                 "arn:{partition}:iam::{account}:role/{name}"
             )));
-            self.userid = Some(format!("UNKNOWNROLEID:{session}"));
+            self.userid = UserId::new(["UNKNOWNROLEID", ":", session]);
             self.unknowns.push(format!(
                 "role `{name}` is not in the IAM data of account `{account}`: its identity policies are unknown"
             ));
             return;
         };
         self.principal_arn = Some(Cow::Borrowed(role.arn.as_str()));
-        self.userid = Some(format!(
-            "{}:{session}",
-            role.role_id.as_deref().unwrap_or("UNKNOWNROLEID")
-        ));
-        self.tags = role
-            .tags
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
+        self.userid = UserId::new([
+            role.role_id.as_deref().unwrap_or("UNKNOWNROLEID"),
+            ":",
+            session,
+        ]);
+        self.tags.own = &role.tags;
         for p in &role.inline_policies {
             self.identity.push((
                 PolicyRef::Inline {
@@ -476,5 +532,45 @@ impl<'a> Caller<'a> {
             }
         }
         (own, account)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn session_tags_override_own_tags() {
+        let own = pairs(&[("Team", "data"), ("team", "shadowed"), ("env", "prod")]);
+        let session = pairs(&[("TEAM", "ops"), ("team", "ml")]);
+        let tags = Tags {
+            own: &own,
+            session: &session,
+        };
+        assert_eq!(tags.get("team"), Some("ml"));
+        assert_eq!(tags.get("ENV"), Some("prod"));
+        assert_eq!(tags.get("other"), None);
+        let no_session = Tags {
+            own: &own,
+            session: &[],
+        };
+        assert_eq!(no_session.get("TEAM"), Some("data"));
+        assert_eq!(Tags::default().get("team"), None);
+    }
+
+    #[test]
+    fn user_id_is_joined_on_first_use() {
+        assert_eq!(UserId::default().get(), None);
+        assert_eq!(UserId::new(["AIDAX", "", ""]).get(), Some("AIDAX"));
+        let id = UserId::new(["AROAX", ":", "session"]);
+        assert_eq!(id.get(), Some("AROAX:session"));
+        assert_eq!(id.clone().get(), Some("AROAX:session"));
+        assert_eq!(UserId::new(["", "", ""]).get(), Some(""));
     }
 }

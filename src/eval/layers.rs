@@ -3,7 +3,9 @@
 //! what the layer therefore says. Also the per-level rule of SCPs and RCPs.
 
 use crate::eval::caller::{Caller, Labeled, Named};
-use crate::eval::trace::{Layer, LayerOutcome, LayerTrace, StatementResult, StatementTrace};
+use crate::eval::trace::{
+    Layer, LayerOutcome, LayerTrace, StatementResult, StatementTrace, Statements,
+};
 use crate::policy::{ConditionContext, Effect};
 use crate::world::OrgLevel;
 
@@ -38,14 +40,52 @@ impl Hits {
     }
 }
 
-/// Evaluates `policies` into `trace`, returning what they said.
+/// The statement records of the request being evaluated, in evaluation order. Each layer's trace
+/// names its range here ([`Statements::pending`]) until every authorization is finished and
+/// [`share_statements`] hands the records to the layers in one allocation.
+pub type StatementLog<'a> = Vec<StatementTrace<'a>>;
+
+/// Gives the layers the statements recorded in `log` (the buffer itself moves into one shared
+/// allocation; nothing is copied), leaving `log` empty.
+pub fn share_statements<'l, 'a: 'l>(
+    layers: impl IntoIterator<Item = &'l mut LayerTrace<'a>>,
+    log: &mut StatementLog<'a>,
+) {
+    if log.is_empty() {
+        return;
+    }
+    let all = std::sync::Arc::new(std::mem::take(log));
+    for l in layers {
+        if let Some(range) = l.statements.pending_range() {
+            l.statements = Statements::shared(&all, range);
+        }
+    }
+}
+
+/// Evaluates `policies` into `trace` (its statements recorded in `log` when `probe.record`),
+/// returning what they said. Calls for one trace must not interleave with calls for another, so
+/// that its statements stay contiguous in `log`.
 pub fn eval_policies<'a>(
     trace: &mut LayerTrace<'a>,
+    log: &mut StatementLog<'a>,
     policies: impl IntoIterator<Item = Labeled<'a>>,
     probe: Probe<'_>,
     ctx: &dyn ConditionContext,
     caller: &Caller<'_>,
 ) -> Hits {
+    let start = trace
+        .statements
+        .pending_range()
+        .map_or(log.len(), |r| r.start);
+    debug_assert!(trace
+        .statements
+        .pending_range()
+        .is_none_or(|r| r.end == log.len()));
+    if probe.record && log.capacity() == 0 {
+        // Room for every statement of a typical request (its S3 and KMS authorizations): one
+        // allocation.
+        log.reserve(48);
+    }
     let mut hits = Hits::default();
     for (label, policy) in policies {
         for (index, st) in policy.statements.iter().enumerate() {
@@ -82,7 +122,7 @@ pub fn eval_policies<'a>(
             if !probe.record {
                 continue;
             }
-            trace.statements.push(StatementTrace {
+            log.push(StatementTrace {
                 policy: label,
                 sid: st.sid.as_deref(),
                 index,
@@ -91,6 +131,9 @@ pub fn eval_policies<'a>(
                 condition,
             });
         }
+    }
+    if log.len() > start {
+        trace.statements = Statements::pending(start..log.len());
     }
     trace.outcome = hits.outcome();
     hits
@@ -147,6 +190,7 @@ impl OrgResult {
 /// Evaluates SCP or RCP levels; every level must allow, any Deny denies.
 pub fn eval_org_levels<'a>(
     layer: Layer,
+    log: &mut StatementLog<'a>,
     levels: &'a [OrgLevel],
     make_ref: impl Fn(&'a str, &'a str) -> crate::eval::trace::PolicyRef<'a>,
     probe: Probe<'_>,
@@ -161,6 +205,7 @@ pub fn eval_org_levels<'a>(
     for (i, level) in levels.iter().enumerate() {
         let hits = eval_policies(
             &mut trace,
+            log,
             level
                 .policies
                 .iter()

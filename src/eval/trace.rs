@@ -3,16 +3,17 @@
 //! policy text; serialised to the versioned JSON documented in docs/formats.md.
 
 use serde::ser::{SerializeMap, Serializer};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
 use crate::policy::Effect;
 
 /// Version of the decision JSON (`explain --output json`).
 pub const DECISION_FORMAT_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
     Allowed,
@@ -41,7 +42,7 @@ impl fmt::Display for Decision {
 }
 
 /// The layers of AWS's evaluation, in the order the trace lists them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Layer {
     Request,
@@ -211,7 +212,7 @@ impl Discard {
 }
 
 /// One statement in the trace.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub struct StatementTrace<'a> {
     pub policy: PolicyRef<'a>,
     pub sid: Option<&'a str>,
@@ -310,6 +311,121 @@ pub enum AclGrantee {
     OriginAccessIdentity,
 }
 
+/// The relevant statements of one layer, in evaluation order; reads as a slice
+/// (`&[StatementTrace]`, through `Deref`).
+///
+/// The authorizer records the statements of every layer of an authorization into one buffer and
+/// shares it between the layers when the authorization is finished: one allocation per
+/// authorization instead of one per layer, and cloning a trace copies no statements.
+#[derive(Clone, Default)]
+pub struct Statements<'a> {
+    /// `None` while empty, or while the range still points into the authorizer's buffer.
+    shared: Option<Arc<Vec<StatementTrace<'a>>>>,
+    start: usize,
+    end: usize,
+}
+
+impl<'a> Statements<'a> {
+    pub const fn new() -> Self {
+        Statements {
+            shared: None,
+            start: 0,
+            end: 0,
+        }
+    }
+
+    pub fn as_slice(&self) -> &[StatementTrace<'a>] {
+        self.shared
+            .as_deref()
+            .and_then(|all| all.get(self.start..self.end))
+            .unwrap_or(&[])
+    }
+
+    /// Appends a statement (copying the list out of a buffer it shares with other layers).
+    pub fn push(&mut self, st: StatementTrace<'a>) {
+        let mut own: Vec<StatementTrace<'a>> = match self.shared.take() {
+            Some(all) if self.start == 0 && self.end == all.len() => {
+                Arc::try_unwrap(all).unwrap_or_else(|shared| (*shared).clone())
+            }
+            Some(all) => all.get(self.start..self.end).unwrap_or(&[]).to_vec(),
+            None => Vec::new(),
+        };
+        own.push(st);
+        *self = Statements::from(own);
+    }
+
+    /// Statements recorded at `range` of the authorizer's buffer, not shared yet (they read as
+    /// empty until [`Statements::shared`] replaces this).
+    pub(crate) fn pending(range: std::ops::Range<usize>) -> Self {
+        Statements {
+            shared: None,
+            start: range.start,
+            end: range.end,
+        }
+    }
+
+    /// The buffer range of pending statements (`None` when there are none, or they are shared).
+    pub(crate) fn pending_range(&self) -> Option<std::ops::Range<usize>> {
+        (self.shared.is_none() && self.end > self.start).then_some(self.start..self.end)
+    }
+
+    /// `range` of the shared statements of an authorization.
+    pub(crate) fn shared(
+        all: &Arc<Vec<StatementTrace<'a>>>,
+        range: std::ops::Range<usize>,
+    ) -> Self {
+        Statements {
+            shared: Some(Arc::clone(all)),
+            start: range.start,
+            end: range.end,
+        }
+    }
+}
+
+impl<'a> From<Vec<StatementTrace<'a>>> for Statements<'a> {
+    fn from(v: Vec<StatementTrace<'a>>) -> Self {
+        let end = v.len();
+        Statements {
+            shared: (end > 0).then(|| Arc::new(v)),
+            start: 0,
+            end,
+        }
+    }
+}
+
+impl<'a> FromIterator<StatementTrace<'a>> for Statements<'a> {
+    fn from_iter<I: IntoIterator<Item = StatementTrace<'a>>>(iter: I) -> Self {
+        Statements::from(iter.into_iter().collect::<Vec<_>>())
+    }
+}
+
+impl<'a> std::ops::Deref for Statements<'a> {
+    type Target = [StatementTrace<'a>];
+    fn deref(&self) -> &Self::Target {
+        self.as_slice()
+    }
+}
+
+impl<'s, 'a> IntoIterator for &'s Statements<'a> {
+    type Item = &'s StatementTrace<'a>;
+    type IntoIter = std::slice::Iter<'s, StatementTrace<'a>>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.as_slice().iter()
+    }
+}
+
+impl fmt::Debug for Statements<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.as_slice()).finish()
+    }
+}
+
+impl Serialize for Statements<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.as_slice())
+    }
+}
+
 /// One layer of one authorization.
 #[derive(Debug, Clone, Serialize)]
 pub struct LayerTrace<'a> {
@@ -320,7 +436,7 @@ pub struct LayerTrace<'a> {
     pub note: Option<Cow<'static, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<Reason>,
-    pub statements: Vec<StatementTrace<'a>>,
+    pub statements: Statements<'a>,
 }
 
 impl<'a> LayerTrace<'a> {
@@ -330,7 +446,7 @@ impl<'a> LayerTrace<'a> {
             outcome,
             note: None,
             reason: None,
-            statements: Vec::new(),
+            statements: Statements::new(),
         }
     }
 
@@ -429,5 +545,71 @@ impl Serialize for Outcome<'_> {
         m.serialize_entry("unknowns", &self.unknowns)?;
         m.serialize_entry("notes", &self.notes)?;
         m.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn st(index: usize) -> StatementTrace<'static> {
+        StatementTrace {
+            policy: PolicyRef::Session,
+            sid: None,
+            index,
+            effect: Effect::Allow,
+            result: StatementResult::Matched,
+            condition: None,
+        }
+    }
+
+    fn indexes(s: &Statements<'_>) -> Vec<usize> {
+        s.iter().map(|st| st.index).collect()
+    }
+
+    #[test]
+    fn statements_share_one_buffer() {
+        assert!(Statements::new().is_empty());
+        // Pending statements read as none until shared.
+        let pending = Statements::pending(1..3);
+        assert_eq!(pending.pending_range(), Some(1..3));
+        assert!(pending.is_empty());
+        assert_eq!(Statements::pending(2..2).pending_range(), None);
+
+        let all = Arc::new((0..5).map(st).collect::<Vec<_>>());
+        let a = Statements::shared(&all, 0..2);
+        let b = Statements::shared(&all, 2..5);
+        assert_eq!(indexes(&a), [0, 1]);
+        assert_eq!(indexes(&b), [2, 3, 4]);
+        assert_eq!(b.pending_range(), None);
+        // Clones share the buffer and read the same.
+        let c = b.clone();
+        assert_eq!(Arc::strong_count(&all), 4);
+        assert_eq!(indexes(&c), [2, 3, 4]);
+        drop((a, b, c));
+        assert_eq!(Arc::strong_count(&all), 1);
+
+        // Pushing onto a list that shares its buffer copies it out; the others are unchanged.
+        let all = Arc::new((0..4).map(st).collect::<Vec<_>>());
+        let (mut a, b) = (
+            Statements::shared(&all, 0..2),
+            Statements::shared(&all, 2..4),
+        );
+        a.push(st(9));
+        assert_eq!(indexes(&a), [0, 1, 9]);
+        assert_eq!(indexes(&b), [2, 3]);
+        let mut fresh = Statements::new();
+        fresh.push(st(1));
+        fresh.push(st(2));
+        assert_eq!(indexes(&fresh), [1, 2]);
+
+        let owned: Statements<'_> = (7..9).map(st).collect();
+        assert_eq!(indexes(&owned), [7, 8]);
+        assert_eq!((&owned).into_iter().count(), 2);
+        assert_eq!(
+            serde_json::to_value(&owned).unwrap(),
+            serde_json::to_value(owned.as_slice()).unwrap()
+        );
+        assert_eq!(format!("{owned:?}"), format!("{:?}", owned.as_slice()));
     }
 }

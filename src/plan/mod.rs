@@ -6,11 +6,12 @@
 
 pub mod catalog;
 pub mod change;
+pub mod exempt;
 pub mod prove;
 mod synth;
 pub mod target;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use change::{
@@ -54,8 +55,8 @@ pub enum PlanError {
     Document(String),
 }
 
-/// The whole plan (the `-o plan.json` file).
-#[derive(Debug, Clone, Serialize)]
+/// The whole plan (the `-o plan.json` file; `show` reads it back).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Plan {
     pub format_version: u32,
     pub tool_version: String,

@@ -51,7 +51,7 @@
 
 use std::collections::HashSet;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::eval::caller::Caller;
 use crate::eval::Decision;
@@ -100,7 +100,7 @@ const READ_ACTIONS: &[&str] = &["s3:GetObject", "s3:GetObjectVersion"];
 const WRITE_ACTIONS: &[&str] = &["s3:PutObject"];
 
 /// One request that the plan newly allows, other than the target.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct NewAccess {
     /// The user or role ARN, the account id, `anonymous`, or the service principal name.
     pub principal: String,
@@ -125,7 +125,7 @@ impl NewAccess {
 }
 
 /// The result of re-evaluation.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Proof {
     /// The target request's decision on the patched World.
     pub decision_after: Decision,

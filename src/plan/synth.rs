@@ -12,6 +12,7 @@ use serde_json::{json, Map, Value};
 
 use crate::diagnose::{Cause, Evidence, Finding};
 use crate::plan::change::{ChangeAction, ManualStep, PrincipalType, Risk, Target};
+use crate::plan::exempt::{self, Scope};
 use crate::plan::target::{document, set_document};
 use crate::plan::{PlanError, PlanOptions, INLINE_POLICY_NAME, SID_PREFIX};
 use crate::request::{PrincipalRef, Request};
@@ -1015,8 +1016,11 @@ fn target_of_label(world: &World, label: &str) -> Option<Target> {
 }
 
 /// Exempts the caller (by `aws:PrincipalArn`) from the Deny statements of the finding, wherever
-/// they are (bucket policy, inline or customer managed identity policy). Only with
-/// `--allow-deny-change` / `--allow-guardrail-change`: the deny stays for everyone else.
+/// they are (bucket policy, inline or customer managed identity policy), for the finding's action
+/// on its resource only: the deny stays for everyone else, and for the caller on everything else
+/// (see [`crate::plan::exempt`]; a statement whose remainder IAM cannot express exempts the
+/// caller from all of it, and the proof reports what that opens). Only with
+/// `--allow-deny-change` / `--allow-guardrail-change`.
 fn exempt_from_deny(
     world: &mut World,
     request: &Request,
@@ -1045,7 +1049,11 @@ fn exempt_from_deny(
             &PlanOptions::default(),
         ));
     };
+    let partition = world.partition.clone();
     let mut fix = Fix::default();
+    // A deny already split for another authorization of this request: its caller share is fixed
+    // when it is the deny found (next round), not a manual step.
+    let mut already = false;
     for (label, index) in denies {
         let Some(target) = target_of_label(world, &label) else {
             continue;
@@ -1055,32 +1063,68 @@ fn exempt_from_deny(
             continue;
         }
         let stmts = statements_mut(&mut doc)?;
-        let Some(stmt) = stmts.get_mut(index).and_then(Value::as_object_mut) else {
+        let Some(stmt) = stmts.get(index).and_then(Value::as_object).cloned() else {
             continue;
         };
-        let cond = stmt.entry("Condition").or_insert_with(|| json!({}));
-        let block = cond
-            .as_object_mut()
-            .map(|c| c.entry("ArnNotEquals").or_insert_with(|| json!({})));
-        if let Some(Value::Object(block)) = block {
-            match block.get_mut("aws:PrincipalArn") {
-                Some(Value::Array(list)) => list.push(json!(arn)),
-                Some(Value::String(s)) => {
-                    let first = s.clone();
-                    block.insert("aws:PrincipalArn".into(), json!([first, arn]));
-                }
-                _ => {
-                    block.insert("aws:PrincipalArn".into(), json!(arn));
-                }
+        let scope = match &target {
+            Target::BucketPolicy { bucket } => Scope::Bucket {
+                partition: &partition,
+                bucket,
+            },
+            _ => Scope::Everything {
+                partition: &partition,
+            },
+        };
+        let own = match &target {
+            Target::InlinePolicy {
+                account,
+                principal,
+                name,
+                ..
+            } => {
+                caller.account.as_ref() == Some(account)
+                    && caller
+                        .entity
+                        .as_ref()
+                        .is_some_and(|(p, n)| p == principal && n == name)
             }
+            _ => false,
+        };
+        let e = exempt::exempt(
+            &stmt,
+            index,
+            exempt::Request {
+                caller_arn: &arn,
+                action: &f.action,
+                resource: &f.resource,
+            },
+            scope,
+            own,
+            &sids(stmts),
+        );
+        if e.already {
+            already = true;
+            continue;
         }
+        if let Some(slot) = stmts.get_mut(index) {
+            *slot = e.replace;
+        }
+        stmts.extend(e.append);
         set_document(world, &target, &doc)?;
-        fix.touched.push((
-            target,
-            format!("exempt `{arn}` from deny statement #{index} of `{label}`"),
-        ));
+        let what = if e.narrowed {
+            format!(
+                "exempt `{arn}` from deny statement #{index} of `{label}` for `{}` on `{}` only (the deny stays for everything else)",
+                f.action, f.resource
+            )
+        } else {
+            format!(
+                "exempt `{arn}` from deny statement #{index} of `{label}` (the whole statement: IAM cannot express it without `{}` on `{}`)",
+                f.action, f.resource
+            )
+        };
+        fix.touched.push((target, what));
     }
-    if fix.touched.is_empty() {
+    if fix.touched.is_empty() && !already {
         return Ok(manual_step(
             world,
             request,

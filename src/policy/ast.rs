@@ -163,6 +163,9 @@ pub struct Condition {
     pub key: String,
     /// The condition key lower-cased (for context look-up).
     pub key_lower: String,
+    /// `key_lower` as a [`KnownKey`], recognised once here so that evaluation need not
+    /// compare key text.
+    pub key_known: Option<KnownKey>,
     /// The values as written (JSON scalars), for printing back.
     pub raw_values: Vec<Value>,
     /// True when the values were written as a single scalar rather than an array.
@@ -264,6 +267,81 @@ impl<'a> ContextValue<'a> {
 /// `key_lower` is always lower-case (condition keys are case-insensitive).
 pub trait ConditionContext {
     fn value(&self, key_lower: &str) -> Option<ContextValue<'_>>;
+
+    /// [`ConditionContext::value`] for a key whose [`KnownKey`] (if it is one) the caller has
+    /// already recognised. Must give the same answer as `value(key_lower)`; the default asks it.
+    fn value_known(&self, key_lower: &str, known: Option<KnownKey>) -> Option<ContextValue<'_>> {
+        let _ = known;
+        self.value(key_lower)
+    }
+}
+
+macro_rules! known_keys {
+    ($($variant:ident => $name:literal,)*) => {
+        /// The condition keys a request context derives from the request, the caller and the
+        /// resource rather than taking them as given (global `aws:` keys, and the S3 and KMS keys
+        /// of an S3 request). Recognised at parse time ([`Condition::key_known`]) so that a
+        /// context answers with a `match` instead of comparing key text. Names only: what each
+        /// key's value is stays the context's business.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum KnownKey {
+            $($variant,)*
+        }
+
+        impl KnownKey {
+            /// Every known key.
+            pub const ALL: &'static [KnownKey] = &[$(KnownKey::$variant,)*];
+
+            /// The key with this lower-case name.
+            pub fn from_lower(key_lower: &str) -> Option<KnownKey> {
+                match key_lower {
+                    $($name => Some(KnownKey::$variant),)*
+                    _ => None,
+                }
+            }
+
+            /// The lower-case name.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(KnownKey::$variant => $name,)*
+                }
+            }
+        }
+    };
+}
+
+known_keys! {
+    PrincipalArn => "aws:principalarn",
+    PrincipalAccount => "aws:principalaccount",
+    PrincipalType => "aws:principaltype",
+    UserId => "aws:userid",
+    Username => "aws:username",
+    PrincipalOrgId => "aws:principalorgid",
+    PrincipalIsAwsService => "aws:principalisawsservice",
+    PrincipalServiceName => "aws:principalservicename",
+    ResourceAccount => "aws:resourceaccount",
+    S3ResourceAccount => "s3:resourceaccount",
+    ResourceOrgId => "aws:resourceorgid",
+    RequestedRegion => "aws:requestedregion",
+    SecureTransport => "aws:securetransport",
+    EpochTime => "aws:epochtime",
+    SourceVpce => "aws:sourcevpce",
+    SourceVpc => "aws:sourcevpc",
+    ViaAwsService => "aws:viaawsservice",
+    CalledVia => "aws:calledvia",
+    CalledViaFirst => "aws:calledviafirst",
+    CalledViaLast => "aws:calledvialast",
+    S3Prefix => "s3:prefix",
+    S3Delimiter => "s3:delimiter",
+    S3MaxKeys => "s3:max-keys",
+    S3VersionId => "s3:versionid",
+    S3AuthType => "s3:authtype",
+    S3SignatureAge => "s3:signatureage",
+    S3SignatureVersion => "s3:signatureversion",
+    KmsViaService => "kms:viaservice",
+    KmsCallerAccount => "kms:calleraccount",
+    KmsEncryptionContextS3Arn => "kms:encryptioncontext:aws:s3:arn",
+    KmsEncryptionContextKeys => "kms:encryptioncontextkeys",
 }
 
 /// A context backed by a plain list of (lower-case key, values); handy for tests.

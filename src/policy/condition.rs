@@ -30,8 +30,8 @@ use std::fmt;
 use serde_json::Value;
 
 use super::ast::{
-    CondValue, Condition, ConditionContext, ContextValue, OpKind, Operator, Pattern, PolicyVersion,
-    SetQualifier,
+    CondValue, Condition, ConditionContext, ContextValue, KnownKey, OpKind, Operator, Pattern,
+    PolicyVersion, SetQualifier,
 };
 use super::pattern::quote;
 use super::scalar;
@@ -275,10 +275,12 @@ impl Condition {
             values
                 .push(parse_value(operator.base, v, variables).map_err(|m| format!("value {m}"))?);
         }
+        let key_lower = key.to_ascii_lowercase();
         Ok(Condition {
             operator,
             key: key.to_string(),
-            key_lower: key.to_ascii_lowercase(),
+            key_known: KnownKey::from_lower(&key_lower),
+            key_lower,
             raw_values,
             values_were_scalar,
             values,
@@ -287,7 +289,9 @@ impl Condition {
 
     pub(crate) fn evaluate_impl(&self, ctx: &dyn ConditionContext) -> bool {
         let op = self.operator;
-        let present = ctx.value(&self.key_lower).filter(|v| !v.is_empty());
+        let present = ctx
+            .value_known(&self.key_lower, self.key_known)
+            .filter(|v| !v.is_empty());
         if op.base == OpKind::Null {
             let absent = present.is_none();
             return self
@@ -929,6 +933,33 @@ mod tests {
         assert_eq!(c.key_lower, "aws:sourcevpce");
         assert!(c.evaluate_impl(&MapContext::default().with("aws:sourcevpce", &["vpce-1"])));
         assert!(!c.evaluate_impl(&MapContext::default().with("aws:sourcevpce", &["VPCE-1"])));
+    }
+
+    #[test]
+    fn known_keys_are_recognised_once() {
+        for k in KnownKey::ALL {
+            assert_eq!(KnownKey::from_lower(k.name()), Some(*k));
+            assert_eq!(k.name(), k.name().to_ascii_lowercase());
+        }
+        let key = |name: &str| {
+            Condition::from_json(
+                Operator::parse("StringEquals").unwrap(),
+                name,
+                &json!("x"),
+                None,
+            )
+            .unwrap()
+            .key_known
+        };
+        assert_eq!(key("AWS:SourceVpce"), Some(KnownKey::SourceVpce));
+        assert_eq!(
+            key("kms:EncryptionContext:aws:s3:arn"),
+            Some(KnownKey::KmsEncryptionContextS3Arn)
+        );
+        // Keys the request states, or that are looked up by prefix, are not interned.
+        assert_eq!(key("aws:SourceIp"), None);
+        assert_eq!(key("aws:PrincipalTag/team"), None);
+        assert_eq!(key("s3:x-amz-acl"), None);
     }
 
     #[test]

@@ -179,6 +179,9 @@ impl Pattern {
         }
     }
 
+    /// The common shapes are decided here, inline at the call site; the rest in
+    /// [`Pattern::matches_general`].
+    #[inline]
     pub(crate) fn matches_impl(
         &self,
         value: &str,
@@ -192,12 +195,21 @@ impl Pattern {
                 (Shape::PrefixStar { .. }, [Token::Literal(s), Token::AnyRun]) => {
                     return value.starts_with(s.as_str())
                 }
-                _ => {
-                    if !value.starts_with(self.literal_prefix()) {
-                        return false;
-                    }
-                }
+                _ => {}
             }
+        }
+        self.matches_general(value, ctx, fold_ascii_case)
+    }
+
+    #[inline(never)]
+    fn matches_general(
+        &self,
+        value: &str,
+        ctx: &dyn ConditionContext,
+        fold_ascii_case: bool,
+    ) -> bool {
+        if !fold_ascii_case && !value.starts_with(self.literal_prefix()) {
+            return false;
         }
         let tokens = &self.tokens;
         glob(
@@ -209,21 +221,25 @@ impl Pattern {
         )
     }
 
+    /// The common shapes (`*`, an exact ARN, a literal ARN prefix and `*`) are decided here,
+    /// inline at the call site; the rest segment by segment in [`Pattern::matches_arn_general`].
+    #[inline]
     pub(crate) fn matches_arn_impl(&self, arn: &str, ctx: &dyn ConditionContext) -> bool {
-        if self.is_any() {
-            return true;
-        }
         match (self.shape, self.tokens.as_slice()) {
-            (Shape::Exact, [Token::Literal(s)]) => return s == arn,
+            (_, [Token::AnyRun]) => true,
+            (Shape::Exact, [Token::Literal(s)]) => s == arn,
             (Shape::PrefixStar { arn_safe: true }, [Token::Literal(s), Token::AnyRun]) => {
-                return arn.starts_with(s.as_str())
+                arn.starts_with(s.as_str())
             }
-            _ => {
-                // Segments align from the start, so the literal prefix must match literally.
-                if !arn.starts_with(self.literal_prefix()) {
-                    return false;
-                }
-            }
+            _ => self.matches_arn_general(arn, ctx),
+        }
+    }
+
+    #[inline(never)]
+    fn matches_arn_general(&self, arn: &str, ctx: &dyn ConditionContext) -> bool {
+        // Segments align from the start, so the literal prefix must match literally.
+        if !arn.starts_with(self.literal_prefix()) {
+            return false;
         }
         // Colon positions in the pattern (only literal text can hold a `:`): (token, byte).
         let mut bounds = [(0usize, 0usize); 5];

@@ -1,5 +1,7 @@
-//! Printers: turn decisions (and later plans) into text for a person. Pure: they return strings;
-//! the CLI decides where they go. JSON output is the types' own `Serialize`.
+//! Printers: turn decisions and plans into text for a person (and saved plans into Markdown for a
+//! change ticket). Pure: they return strings; the CLI decides where they go. JSON output is the
+//! types' own `Serialize`.
 
+pub mod markdown;
 pub mod plan;
 pub mod text;

@@ -238,7 +238,7 @@ fn findings(s: &mut String, list: &[Finding], color: bool) {
     }
 }
 
-fn evidence_line(e: &Evidence) -> String {
+pub(crate) fn evidence_line(e: &Evidence) -> String {
     match e {
         Evidence::Statement {
             policy,
@@ -414,7 +414,7 @@ fn plural(n: usize) -> &'static str {
     }
 }
 
-fn decision_word(d: Decision) -> &'static str {
+pub(crate) fn decision_word(d: Decision) -> &'static str {
     match d {
         Decision::Allowed => "allowed",
         Decision::ImplicitDeny => "denied (implicit deny)",
@@ -422,7 +422,7 @@ fn decision_word(d: Decision) -> &'static str {
     }
 }
 
-fn action_word(a: ChangeAction) -> &'static str {
+pub(crate) fn action_word(a: ChangeAction) -> &'static str {
     match a {
         ChangeAction::Create => "create",
         ChangeAction::Update => "update",
@@ -431,7 +431,7 @@ fn action_word(a: ChangeAction) -> &'static str {
 }
 
 /// One line for the request JSON of the plan (docs/formats.md Request).
-fn describe_request(r: &Value) -> String {
+pub(crate) fn describe_request(r: &Value) -> String {
     let who = match &r["principal"] {
         Value::String(p) => p.clone(),
         Value::Object(m) if m.get("Service").and_then(Value::as_str).is_some() => format!(

@@ -17,7 +17,10 @@ pub use operation::{
     operation, operations, suggest_operations, AlsoNeeds, DataAccess, OperationSpec, Scope,
 };
 pub use principal::{parse_principal, PrincipalRef, DEFAULT_SESSION_NAME};
-pub use requirement::{requirements, resource_arn, Requirement, RequirementRole, ResourceRef};
+pub use requirement::{
+    borrowed_requirements, requirements, resource_arn, Requirement, RequirementRole, ResourceName,
+    ResourceRef,
+};
 
 /// What the request asks for.
 #[derive(Debug, Clone, PartialEq)]

@@ -64,6 +64,8 @@ struct WorldIndex {
     vpce: HashMap<String, usize>,
     /// Bucket name → distribution indexes (each distribution once, in order).
     distributions: HashMap<String, Vec<usize>>,
+    /// Region of a bucket → `s3.REGION.amazonaws.com` (`kms:ViaService` of S3's KMS calls).
+    s3_service: HashMap<String, String>,
 }
 
 /// Equality compares the data only (not the look-up indexes).
@@ -291,8 +293,15 @@ impl World {
                 iam.reindex();
             }
         }
+        let mut last_region: Option<&str> = None;
         for (i, b) in self.buckets.iter().enumerate() {
             ix.bucket.entry(b.name.clone()).or_insert(i);
+            // Buckets mostly share a few regions: skip the look-up for a run of the same one.
+            if last_region != Some(b.region.as_str()) && !ix.s3_service.contains_key(&b.region) {
+                ix.s3_service
+                    .insert(b.region.clone(), s3_service_name(&b.region));
+            }
+            last_region = Some(b.region.as_str());
         }
         for (i, k) in self.kms_keys.iter().enumerate() {
             ix.kms.entry(k.arn.clone()).or_insert(i);
@@ -374,6 +383,15 @@ impl World {
         ))
     }
 
+    /// `s3.REGION.amazonaws.com`: the `kms:ViaService` value of the KMS calls S3 makes in
+    /// `region` (borrowed from the index for the regions of the World's buckets).
+    pub fn s3_service_name(&self, region: &str) -> std::borrow::Cow<'_, str> {
+        match self.index.s3_service.get(region) {
+            Some(name) => std::borrow::Cow::Borrowed(name.as_str()),
+            None => std::borrow::Cow::Owned(s3_service_name(region)),
+        }
+    }
+
     pub fn vpc_endpoint(&self, id: &str) -> Option<&VpcEndpoint> {
         self.index
             .vpce
@@ -400,5 +418,39 @@ impl World {
     /// A distribution by id.
     pub fn distribution(&self, id: &str) -> Option<&Distribution> {
         self.cloudfront.known().and_then(|cf| cf.distribution(id))
+    }
+}
+
+/// `s3.REGION.amazonaws.com`.
+fn s3_service_name(region: &str) -> String {
+    ["s3.", region, ".amazonaws.com"].concat()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn s3_service_names_are_indexed_by_bucket_region() {
+        let mut w = World::new(
+            "aws",
+            Vec::new(),
+            vec![Bucket::new("b", "111122223333", "eu-west-1")],
+            Vec::new(),
+            Part::Absent,
+            Vec::new(),
+        )
+        .unwrap();
+        let name = w.s3_service_name("eu-west-1");
+        assert!(matches!(name, std::borrow::Cow::Borrowed(_)));
+        assert_eq!(name, "s3.eu-west-1.amazonaws.com");
+        // A region the index does not hold (or a stale index) is still answered.
+        w.buckets[0].region = "us-west-2".into();
+        assert_eq!(w.s3_service_name("us-west-2"), "s3.us-west-2.amazonaws.com");
+        w.reindex();
+        assert!(matches!(
+            w.s3_service_name("us-west-2"),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 }

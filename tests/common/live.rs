@@ -9,7 +9,9 @@ use std::process::{Command, Stdio};
 use aws_sdk_s3::primitives::ByteStream;
 use serde_json::{json, Value};
 
-use super::moto::{must, policy, unique, Moto, ACCOUNT, REGION};
+use super::moto::{
+    create_user, key_for_admin_only, must, policy, put_user_policy, unique, Moto, REGION,
+};
 
 /// The inline policy s3medic creates for an identity-side grant.
 pub const GRANTS: &str = "s3medic-grants";
@@ -147,11 +149,7 @@ pub async fn set_up_broken(moto: &Moto, kms: bool, bucket_policy: Option<&Value>
     let key = "data/2026/export.csv".to_string();
 
     let user_name = unique("bob");
-    let user = must(
-        iam.create_user().user_name(&user_name).send().await,
-        "CreateUser",
-    );
-    let user_arn = user.user().expect("user").arn().to_string();
+    let user_arn = create_user(&iam, &user_name).await;
     let list_only = json!({
         "Version": "2012-10-17",
         "Statement": [{
@@ -161,15 +159,7 @@ pub async fn set_up_broken(moto: &Moto, kms: bool, bucket_policy: Option<&Value>
             "Resource": format!("arn:aws:s3:::{bucket}")
         }]
     });
-    must(
-        iam.put_user_policy()
-            .user_name(&user_name)
-            .policy_name("ListOnly")
-            .policy_document(list_only.to_string())
-            .send()
-            .await,
-        "PutUserPolicy ListOnly",
-    );
+    put_user_policy(&iam, &user_name, "ListOnly", &list_only).await;
     must(
         s3.create_bucket().bucket(&bucket).send().await,
         "CreateBucket",
@@ -193,51 +183,7 @@ pub async fn set_up_broken(moto: &Moto, kms: bool, bucket_policy: Option<&Value>
         .body(ByteStream::from_static(b"id,value\n1,2\n"));
     let mut kms_out = None;
     if kms {
-        let kms_client = moto.kms().await;
-        let admin = unique("KeyAdmin");
-        let admin_role = must(
-            iam.create_role()
-                .role_name(&admin)
-                .assume_role_policy_document(
-                    json!({
-                        "Version": "2012-10-17",
-                        "Statement": [{
-                            "Effect": "Allow",
-                            "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")},
-                            "Action": "sts:AssumeRole"
-                        }]
-                    })
-                    .to_string(),
-                )
-                .send()
-                .await,
-            "CreateRole",
-        );
-        let admin_arn = admin_role.role().expect("role").arn().to_string();
-        let created = must(kms_client.create_key().send().await, "CreateKey");
-        let meta = created.key_metadata().expect("key metadata");
-        let key_id = meta.key_id().to_string();
-        let key_arn = meta.arn().expect("key arn").to_string();
-        let key_policy = json!({
-            "Version": "2012-10-17",
-            "Statement": [{
-                "Sid": "KeyAdmin",
-                "Effect": "Allow",
-                "Principal": {"AWS": admin_arn},
-                "Action": "kms:*",
-                "Resource": "*"
-            }]
-        });
-        must(
-            kms_client
-                .put_key_policy()
-                .key_id(&key_id)
-                .policy_name("default")
-                .policy(key_policy.to_string())
-                .send()
-                .await,
-            "PutKeyPolicy",
-        );
+        let (key_id, key_arn, key_policy) = key_for_admin_only(moto).await;
         put = put
             .server_side_encryption(aws_sdk_s3::types::ServerSideEncryption::AwsKms)
             .ssekms_key_id(&key_id);
@@ -272,17 +218,30 @@ pub fn request_flags(b: &Broken) -> Vec<String> {
 
 pub async fn bucket_policy(moto: &Moto, bucket: &str) -> Value {
     let s3 = moto.s3().await;
-    match s3.get_bucket_policy().bucket(bucket).send().await {
-        Ok(p) => decode_policy_text(p.policy().expect("bucket policy text")),
-        Err(e)
-            if e.as_service_error().and_then(|e| e.meta().code()) == Some("NoSuchBucketPolicy") =>
-        {
-            Value::Null
-        }
-        Err(e) => panic!(
-            "GetBucketPolicy {bucket}: {}",
-            aws_sdk_s3::error::DisplayErrorContext(&e)
-        ),
+    or_null(
+        s3.get_bucket_policy().bucket(bucket).send().await,
+        "NoSuchBucketPolicy",
+        &format!("GetBucketPolicy {bucket}"),
+        |p| decode_policy_text(p.policy().expect("bucket policy text")),
+    )
+}
+
+/// What `ok` makes of a read's answer; null when the read fails with the error code `missing`
+/// (there is nothing to read); any other error is a panic naming `what`.
+pub fn or_null<T, E, R>(
+    read: Result<T, aws_sdk_s3::error::SdkError<E, R>>,
+    missing: &str,
+    what: &str,
+    ok: impl FnOnce(T) -> Value,
+) -> Value
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    match read {
+        Ok(v) => ok(v),
+        Err(e) if e.as_service_error().and_then(|e| e.code()) == Some(missing) => Value::Null,
+        Err(e) => panic!("{what}: {}", aws_sdk_s3::error::DisplayErrorContext(&e)),
     }
 }
 

@@ -13,6 +13,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use serde_json::Value;
+
 /// moto's default account id.
 pub const ACCOUNT: &str = "123456789012";
 pub const REGION: &str = "us-east-1";
@@ -52,7 +54,8 @@ pub fn moto_server_path() -> PathBuf {
     );
 }
 
-fn free_port() -> u16 {
+/// A port on 127.0.0.1 that was free a moment ago (nothing listens on it).
+pub fn free_port() -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
     l.local_addr().expect("local addr").port()
 }
@@ -148,10 +151,7 @@ impl Moto {
 
     /// An S3 client with path-style addressing.
     pub async fn s3(&self) -> aws_sdk_s3::Client {
-        let conf = aws_sdk_s3::config::Builder::from(&self.sdk_config().await)
-            .force_path_style(true)
-            .build();
-        aws_sdk_s3::Client::from_conf(conf)
+        s3_of(&self.sdk_config().await)
     }
 
     pub async fn iam(&self) -> aws_sdk_iam::Client {
@@ -171,26 +171,32 @@ impl Moto {
         aws_sdk_s3control::Client::from_conf(conf)
     }
 
-    /// `s3medic` as a subprocess with credentials and region for this server, isolated from the
-    /// caller's AWS configuration (no profile, no config files, no instance metadata).
+    /// `s3medic` as a subprocess with credentials and region for this server (see
+    /// [`isolated_s3medic`]; the endpoint is given by flag).
     pub fn s3medic(&self) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_s3medic"));
-        c.env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-            .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-            .env("AWS_REGION", REGION)
-            .env("AWS_DEFAULT_REGION", REGION)
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AWS_CONFIG_FILE", "/nonexistent/s3medic-test/config")
-            .env(
-                "AWS_SHARED_CREDENTIALS_FILE",
-                "/nonexistent/s3medic-test/credentials",
-            )
-            .env_remove("AWS_PROFILE")
-            .env_remove("AWS_SESSION_TOKEN")
-            .env_remove("AWS_ENDPOINT_URL")
-            .env("NO_COLOR", "1");
-        c
+        isolated_s3medic()
     }
+}
+
+/// `s3medic` as a subprocess with static credentials and region, isolated from the caller's AWS
+/// configuration (no profile, no config files, no instance metadata, no endpoint override).
+pub fn isolated_s3medic() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_s3medic"));
+    c.env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+        .env("AWS_REGION", REGION)
+        .env("AWS_DEFAULT_REGION", REGION)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent/s3medic-test/config")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/s3medic-test/credentials",
+        )
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_ENDPOINT_URL")
+        .env("NO_COLOR", "1");
+    c
 }
 
 impl Drop for Moto {
@@ -238,6 +244,142 @@ pub fn must<T, E: std::error::Error>(r: Result<T, E>, what: &str) -> T {
 }
 
 /// A policy document compiled by s3medic's parser, for semantic comparison with the World.
-pub fn policy(v: &serde_json::Value) -> s3medic::policy::Policy {
+pub fn policy(v: &Value) -> s3medic::policy::Policy {
     s3medic::policy::parse_policy_value(v).expect("test policy parses")
+}
+
+/// The SDK configuration of a session in `account`: AssumeRole with moto's default credentials
+/// into `arn:aws:iam::{account}:role/{role}` as `session` (moto starts the session in the role's
+/// account whether or not the role exists), checked with GetCallerIdentity.
+pub async fn config_in(
+    moto: &Moto,
+    account: &str,
+    role: &str,
+    session: &str,
+) -> aws_config::SdkConfig {
+    let base = moto.sdk_config().await;
+    let sts = aws_sdk_sts::Client::new(&base);
+    let out = must(
+        sts.assume_role()
+            .role_arn(format!("arn:aws:iam::{account}:role/{role}"))
+            .role_session_name(session)
+            .send()
+            .await,
+        "AssumeRole",
+    );
+    let c = out.credentials().expect("credentials");
+    let creds = aws_sdk_s3::config::Credentials::new(
+        c.access_key_id(),
+        c.secret_access_key(),
+        Some(c.session_token().to_string()),
+        None,
+        "assumed",
+    );
+    let config = base
+        .into_builder()
+        .credentials_provider(aws_sdk_s3::config::SharedCredentialsProvider::new(creds))
+        .build();
+    let who = must(
+        aws_sdk_sts::Client::new(&config)
+            .get_caller_identity()
+            .send()
+            .await,
+        "GetCallerIdentity",
+    );
+    assert_eq!(
+        who.account(),
+        Some(account),
+        "the session acts in {account}"
+    );
+    config
+}
+
+/// An S3 client with path-style addressing for `config`.
+pub fn s3_of(config: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(config)
+            .force_path_style(true)
+            .build(),
+    )
+}
+
+/// Creates `bucket` and puts one object `key` holding `body` into it.
+pub async fn bucket_with_object(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    body: &'static [u8],
+) {
+    must(
+        s3.create_bucket().bucket(bucket).send().await,
+        "CreateBucket",
+    );
+    must(
+        s3.put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(aws_sdk_s3::primitives::ByteStream::from_static(body))
+            .send()
+            .await,
+        "PutObject",
+    );
+}
+
+/// Creates IAM user `name`; returns its ARN.
+pub async fn create_user(iam: &aws_sdk_iam::Client, name: &str) -> String {
+    let user = must(iam.create_user().user_name(name).send().await, "CreateUser");
+    user.user().expect("user").arn().to_string()
+}
+
+/// Puts the inline policy `name` (`doc`) on user `user`.
+pub async fn put_user_policy(iam: &aws_sdk_iam::Client, user: &str, name: &str, doc: &Value) {
+    must(
+        iam.put_user_policy()
+            .user_name(user)
+            .policy_name(name)
+            .policy_document(doc.to_string())
+            .send()
+            .await,
+        &format!("PutUserPolicy {name}"),
+    );
+}
+
+/// Creates a KMS key whose key policy (returned with the key id and ARN) names only a new key
+/// administrator role of this account, so that no other principal is granted by the key policy.
+pub async fn key_for_admin_only(moto: &Moto) -> (String, String, Value) {
+    let iam = moto.iam().await;
+    let kms = moto.kms().await;
+    let role = must(
+        iam.create_role()
+            .role_name(unique("KeyAdmin"))
+            .assume_role_policy_document(
+                serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                    "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")},
+                    "Action": "sts:AssumeRole"}]})
+                .to_string(),
+            )
+            .send()
+            .await,
+        "CreateRole",
+    );
+    let admin = role.role().expect("role").arn().to_string();
+    let key_policy = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "KeyAdmin", "Effect": "Allow",
+            "Principal": {"AWS": admin}, "Action": "kms:*", "Resource": "*"}]
+    });
+    let created = must(kms.create_key().send().await, "CreateKey");
+    let meta = created.key_metadata().expect("key metadata");
+    let key_id = meta.key_id().to_string();
+    let key_arn = meta.arn().expect("key arn").to_string();
+    must(
+        kms.put_key_policy()
+            .key_id(&key_id)
+            .policy_name("default")
+            .policy(key_policy.to_string())
+            .send()
+            .await,
+        "PutKeyPolicy",
+    );
+    (key_id, key_arn, key_policy)
 }
