@@ -3,8 +3,8 @@
 //! colour, the text rendering of every part of a plan, and the golden outputs.
 //!
 //! Goldens: `tests/golden/<name>.txt` (text, `--color never`) and `tests/golden/<name>.json` (the
-//! plan JSON, `tool_version` normalised). `S3MEDIC_BLESS=1 cargo test --test cli_plan` rewrites
-//! them instead of comparing.
+//! plan JSON, `tool_version` and `created_at` normalised). `S3MEDIC_BLESS=1 cargo test --test
+//! cli_plan` rewrites them instead of comparing.
 
 #[path = "common/cli.rs"]
 mod cli;
@@ -161,6 +161,15 @@ fn out_writes_the_plan_file_and_json_output_matches_it() {
         assert_eq!(written, printed, "{req}");
         assert_eq!(written["format_version"], 1);
         assert_eq!(written["tool_version"], env!("CARGO_PKG_VERSION"));
+        // When it was made: RFC 3339 UTC, whole seconds, from the clock of this run.
+        let created = written["created_at"].as_str().expect("created_at");
+        assert!(created.ends_with('Z') && created.len() == 20, "{created}");
+        let made = chrono::DateTime::parse_from_rfc3339(created).expect("RFC 3339");
+        let age = chrono::Utc::now().signed_duration_since(made);
+        assert!(
+            age >= chrono::Duration::zero() && age < chrono::Duration::minutes(10),
+            "{created}"
+        );
         for field in [
             "request",
             "decision_before",
@@ -391,6 +400,7 @@ fn sample_plan(accepted: bool) -> Plan {
     Plan {
         format_version: PLAN_FORMAT_VERSION,
         tool_version: "0.0.0-test".into(),
+        created_at: None,
         request: json!({"principal": "arn:aws:iam::444455556666:user/alice",
             "operation": "GetObject", "bucket": "example-reports", "key": "reports/2026/q1.csv"}),
         decision_before: Decision::ImplicitDeny,
@@ -586,11 +596,15 @@ const GOLDEN: &[(&str, &str, &str, &[&str])] = &[
     ),
 ];
 
-/// The plan JSON with `tool_version` replaced, so goldens survive version bumps.
+/// The plan JSON with `tool_version` and `created_at` replaced, so goldens survive version bumps
+/// and the clock.
 fn normalise_json(stdout: &[u8]) -> String {
     let mut v: Value = serde_json::from_slice(stdout).expect("plan JSON");
     if v.get("tool_version").is_some() {
         v["tool_version"] = Value::String("<tool_version>".into());
+    }
+    if v.get("created_at").is_some() {
+        v["created_at"] = Value::String("<created_at>".into());
     }
     serde_json::to_string_pretty(&v).expect("serialize") + "\n"
 }

@@ -2,8 +2,8 @@
 //! `plan` text plus the file's id and time), Markdown (goldens) and JSON (the file itself); broken
 //! plan files are errors naming the file (exit 1, nothing on stdout).
 //!
-//! Goldens: `tests/golden/show-<name>.md`. Each plan file gets a fixed `tool_version` and
-//! modification time first, so its plan id and "created" line are stable.
+//! Goldens: `tests/golden/show-<name>.md`. Each plan file gets a fixed `tool_version`,
+//! `created_at` and modification time first, so its plan id and "created" line are stable.
 //! `S3MEDIC_BLESS=1 cargo test --test cli_show` rewrites them instead of comparing.
 
 #[path = "common/cli.rs"]
@@ -27,6 +27,8 @@ const PUBLIC_REQUEST: &str = "tests/golden/requests/public-site-bpa.json";
 
 /// 2026-01-02T03:04:05Z, the modification time every golden plan file gets.
 const FIXED_TIME: u64 = 1_767_323_045;
+/// The `created_at` every golden plan file gets.
+const FIXED_CREATED_AT: &str = "2026-01-02T03:04:05Z";
 
 /// (name, world, request, extra `plan` flags)
 const GOLDEN: &[(&str, &str, &str, &[&str])] = &[
@@ -74,11 +76,14 @@ fn plan_file(dir: &Path, name: &str, world: &str, request: &str, extra: &[&str])
     file
 }
 
-/// Gives the plan file a fixed `tool_version` and modification time (stable plan id and time).
+/// Gives the plan file a fixed `tool_version`, `created_at` and modification time (stable plan id
+/// and time).
 fn pin(file: &Path) {
     let mut v: Value =
         serde_json::from_str(&std::fs::read_to_string(file).expect("read plan")).expect("json");
     v["tool_version"] = json!("0.0.0-golden");
+    assert!(v["created_at"].is_string(), "plan -o records created_at");
+    v["created_at"] = json!(FIXED_CREATED_AT);
     std::fs::write(
         file,
         serde_json::to_string_pretty(&v).expect("serialize") + "\n",
@@ -156,7 +161,43 @@ fn markdown_has_every_part_of_the_plan() {
     }
     assert!(md.contains("- **Risk:** low; flags: none"), "{md}");
     assert!(md.contains("**New access:** none"), "{md}");
-    assert!(md.contains("(file modification time)"), "{md}");
+    let created = plan["created_at"].as_str().expect("created_at");
+    assert!(md.contains(&format!("- **Created:** {created}\n")), "{md}");
+    assert!(!md.contains("(file modification time)"), "{md}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_plan_file_without_created_at_shows_its_modification_time() {
+    // Plan files written before `created_at` existed still load.
+    let dir = scratch_dir("old-file");
+    let file = plan_file(&dir, "alice", WORLD, DENIED, &[]);
+    let mut v: Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).expect("read")).expect("json");
+    let map = v.as_object_mut().expect("object");
+    assert!(
+        map.remove("created_at").is_some(),
+        "plan -o records created_at"
+    );
+    std::fs::write(&file, v.to_string()).expect("write");
+    File::options()
+        .write(true)
+        .open(&file)
+        .and_then(|f| f.set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(FIXED_TIME)))
+        .expect("set mtime");
+    let md = s3medic(&["show", path_str(&file), "--format", "markdown"]);
+    assert_eq!(md.status.code(), Some(0), "{}", text(&md.stderr));
+    assert!(
+        text(&md.stdout).contains("- **Created:** 2026-01-02T03:04:05Z (file modification time)\n"),
+        "{}",
+        text(&md.stdout)
+    );
+    let txt = s3medic(&["show", path_str(&file), "--color", "never"]);
+    assert!(
+        text(&txt.stdout).contains("  created:  2026-01-02T03:04:05Z (file modification time)\n"),
+        "{}",
+        text(&txt.stdout)
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -5,10 +5,12 @@
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ErrorMetadata, SdkError};
 use aws_sdk_s3::operation::get_bucket_policy::GetBucketPolicyError;
+use aws_sdk_s3::operation::get_bucket_request_payment::GetBucketRequestPaymentError;
 use aws_sdk_s3::primitives::SdkBody;
 use s3medic::collect::errors::{
-    classify, ApiFailure, Classified, FailureKind, NOT_FOUND, NO_SUCH_BUCKET_POLICY, NO_SUCH_KEY,
-    NO_SUCH_PUBLIC_ACCESS_BLOCK, OWNERSHIP_CONTROLS_NOT_FOUND, SSE_CONFIG_NOT_FOUND,
+    classify, short_detail, ApiFailure, Classified, FailureKind, MAX_DETAIL_CHARS, NOT_FOUND,
+    NO_SUCH_BUCKET_POLICY, NO_SUCH_KEY, NO_SUCH_PUBLIC_ACCESS_BLOCK, OWNERSHIP_CONTROLS_NOT_FOUND,
+    SSE_CONFIG_NOT_FOUND,
 };
 use s3medic::collect::s3::BucketParts;
 use s3medic::collect::{account, cloudfront, iam, kms, principal_account, s3, sanitize};
@@ -159,6 +161,57 @@ fn sdk_errors_are_reduced_to_code_message_status() {
     assert_eq!(
         classify(&f, "s3:GetBucketPolicy", &[NO_SUCH_BUCKET_POLICY]),
         unknown("AccessDenied: needs s3:GetBucketPolicy")
+    );
+}
+
+/// `SdkError` for a 200 response whose body the SDK could not parse, with `detail` as the
+/// parser's message (the SDK wraps it as an unhandled error, as for moto's answer below).
+fn unparseable(detail: &str) -> ApiFailure {
+    let raw = HttpResponse::new(200u16.try_into().unwrap(), SdkBody::empty());
+    let err: SdkError<GetBucketRequestPaymentError, HttpResponse> = SdkError::service_error(
+        GetBucketRequestPaymentError::unhandled(detail.to_string()),
+        raw,
+    );
+    ApiFailure::from_sdk(&err)
+}
+
+#[test]
+fn unreadable_responses_are_described_briefly() {
+    // moto answers GetBucketRequestPayment with a ListBucketResult body.
+    let moto = "error parsing XML: encountered invalid XML root: expected RequestPaymentConfiguration but got StartEl { name: Name { prefix: \"\", local: \"ListBucketResult\" }, attributes: [Attr { name: Name { prefix: \"\", local: \"xmlns\" }, value: \"http://s3.amazonaws.com/doc/2006-03-01/\" }], closed: false, depth: 1 }. This is likely a bug in the SDK.";
+    let f = unparseable(moto);
+    assert_eq!(f.code, None);
+    assert_eq!(f.status, Some(200));
+    assert_eq!(
+        classify(&f, "s3:GetBucketRequestPayment", &[]),
+        unknown("unreadable response (HTTP 200): expected RequestPaymentConfiguration, got ListBucketResult")
+    );
+
+    // Another XML error: the SDK's wrapping ("service error: unhandled error: ") is dropped.
+    let f = unparseable("error parsing XML: invalid XML: unexpected end of input");
+    assert_eq!(
+        f.describe(),
+        "unreadable response (HTTP 200): error parsing XML: invalid XML: unexpected end of input"
+    );
+
+    // Anything long is cut at MAX_DETAIL_CHARS characters (on a char boundary), with an ellipsis.
+    let long = "é".repeat(400);
+    let f = unparseable(&long);
+    let message = f.message.clone().unwrap_or_default();
+    assert!(message.starts_with("service error: "), "{message}");
+    assert!(message.ends_with('…'), "{message}");
+    assert_eq!(message.chars().count(), MAX_DETAIL_CHARS + 1, "{message}");
+    assert!(f.describe().len() < 400, "{}", f.describe());
+
+    // Short descriptions are kept whole.
+    assert_eq!(
+        short_detail("dispatch failure: io error"),
+        "dispatch failure: io error"
+    );
+    // A root mismatch the parser cannot name is cut like any other text, never misread.
+    assert_eq!(
+        short_detail("encountered invalid XML root: expected A but got something else"),
+        "encountered invalid XML root: expected A but got something else"
     );
 }
 

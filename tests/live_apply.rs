@@ -32,46 +32,19 @@ use std::path::Path;
 use managed_policy::{
     default_version, managed_request_flags, policy_versions, set_up_managed_deny, ManagedCase,
 };
-use moto::{must, policy, unique, Moto, ACCOUNT};
+use moto::{create_bucket, must, policy, put_user_policy, unique, Moto, ACCOUNT};
 use serde_json::{json, Value};
 
 use live::*;
 
-/// `s3medic plan --live … -o out`: checks the exit code and returns the plan file.
-fn plan_live(moto: &Moto, b: &Broken, out: &Path, want: i32) -> Value {
-    let mut c = moto.s3medic();
-    c.args(["plan", "--live"])
-        .args(request_flags(b))
-        .args(endpoint_flags(&moto.endpoint))
-        .arg("-o")
-        .arg(out);
-    run(c, "s3medic plan --live").expect_code(want, "s3medic plan --live");
-    read_json(out)
+/// `s3medic plan --live … -o out` for the broken case: checks the exit code and returns the
+/// plan file.
+fn plan_broken(moto: &Moto, b: &Broken, out: &Path, want: i32) -> Value {
+    plan_file(moto, &request_flags(b), out, want)
 }
 
 fn write_json(path: &Path, v: &Value) {
     std::fs::write(path, serde_json::to_string_pretty(v).unwrap()).expect("write JSON file");
-}
-
-/// `s3medic apply PLAN --snapshot-dir DIR --output json [extra…]`.
-fn apply(moto: &Moto, plan: &Path, snapshots: &Path, extra: &[&str]) -> Run {
-    let mut c = moto.s3medic();
-    c.arg("apply")
-        .arg(plan)
-        .args(extra)
-        .arg("--snapshot-dir")
-        .arg(snapshots)
-        .args(["--output", "json"])
-        .args(endpoint_flags(&moto.endpoint));
-    run(c, "s3medic apply")
-}
-
-/// `s3medic rollback SNAPSHOT --yes`.
-fn rollback(moto: &Moto, snapshot: &str) -> Run {
-    let mut c = moto.s3medic();
-    c.args(["rollback", snapshot, "--yes"])
-        .args(endpoint_flags(&moto.endpoint));
-    run(c, "s3medic rollback")
 }
 
 /// The document a change's target holds now in moto (null: it does not exist).
@@ -96,13 +69,24 @@ async fn stored(moto: &Moto, change: &Value) -> Value {
     }
 }
 
+/// Every change's target holds its `after` in moto.
+async fn assert_afters_stored(moto: &Moto, changes: &[Value]) {
+    for c in changes {
+        assert_same_policy(
+            &stored(moto, c).await,
+            &c["after"],
+            &format!("after apply, change {} stores its `after`", c["id"]),
+        );
+    }
+}
+
 #[tokio::test]
 async fn apply_then_replan_then_rollback_identity_grant() {
     let moto = Moto::start();
     let b = set_up_broken(&moto, false, None).await;
     let dir = scratch("s3medic-live-apply");
     let plan_path = dir.join("plan.json");
-    let plan = plan_live(&moto, &b, &plan_path, 2);
+    let plan = plan_broken(&moto, &b, &plan_path, 2);
     let changes = plan["changes"].as_array().expect("changes").clone();
     assert_eq!(changes.len(), 1, "one change expected: {plan:#}");
     assert_eq!(
@@ -112,19 +96,8 @@ async fn apply_then_replan_then_rollback_identity_grant() {
     );
     assert_eq!(changes[0]["before"], Value::Null);
 
-    let r = apply(&moto, &plan_path, &dir.join("snapshots"), &["--yes"]);
-    r.expect_code(0, "apply --yes");
-    let report = r.json("apply report");
-    assert_eq!(ids_in(&report, "applied"), change_ids(&plan), "{report:#}");
-    let snapshot = snapshot_path(&report);
-
-    for c in &changes {
-        assert_same_policy(
-            &stored(&moto, c).await,
-            &c["after"],
-            &format!("after apply, change {} stores its `after`", c["id"]),
-        );
-    }
+    let (_, snapshot) = apply_all(&moto, &plan_path, &plan, &dir.join("snapshots"));
+    assert_afters_stored(&moto, &changes).await;
     assert_same_policy(
         &user_policy(&moto, &b.user_name, "ListOnly").await,
         &b.list_only,
@@ -132,12 +105,12 @@ async fn apply_then_replan_then_rollback_identity_grant() {
     );
 
     // Nothing left to do.
-    let again = plan_live(&moto, &b, &dir.join("plan-again.json"), 0);
+    let again = plan_broken(&moto, &b, &dir.join("plan-again.json"), 0);
     assert_eq!(again["changes"], json!([]), "{again:#}");
     assert_eq!(again["decision_before"], "allowed", "{again:#}");
 
     // Rollback: the inline policy is gone again and the denial is back, with the same findings.
-    rollback(&moto, &snapshot).expect_code(0, "rollback --yes");
+    rollback(&moto, &snapshot, &[]).expect_code(0, "rollback --yes");
     assert_eq!(
         user_policy(&moto, &b.user_name, GRANTS).await,
         Value::Null,
@@ -148,7 +121,7 @@ async fn apply_then_replan_then_rollback_identity_grant() {
         &b.list_only,
         "rollback leaves the other inline policy alone",
     );
-    let after_rollback = plan_live(&moto, &b, &dir.join("plan-rolled-back.json"), 2);
+    let after_rollback = plan_broken(&moto, &b, &dir.join("plan-rolled-back.json"), 2);
     assert_eq!(after_rollback["findings"], plan["findings"]);
     assert_eq!(after_rollback["decision_before"], plan["decision_before"]);
     assert_eq!(
@@ -165,29 +138,13 @@ async fn apply_bucket_and_key_policy_changes() {
     let (key_arn, original_key_policy) = b.kms.clone().expect("kms case");
     let dir = scratch("s3medic-live-apply");
     let plan_path = dir.join("plan.json");
-    let plan = plan_live(&moto, &b, &plan_path, 2);
-    let changes = plan["changes"].as_array().expect("changes").clone();
-    let kinds: Vec<&str> = changes
-        .iter()
-        .map(|c| c["target"]["type"].as_str().unwrap())
-        .collect();
-    assert_eq!(kinds, vec!["inline_policy", "key_policy"], "{plan:#}");
+    let plan = plan_broken(&moto, &b, &plan_path, 2);
+    let changes = changes_on(&plan, &["inline_policy", "key_policy"], "change targets");
     let key_change = &changes[1];
     assert_eq!(key_change["target"]["key_arn"], key_arn.as_str());
 
-    let r = apply(&moto, &plan_path, &dir.join("snapshots"), &["--yes"]);
-    r.expect_code(0, "apply --yes");
-    let report = r.json("apply report");
-    assert_eq!(ids_in(&report, "applied"), change_ids(&plan), "{report:#}");
-    let snapshot = snapshot_path(&report);
-
-    for c in &changes {
-        assert_same_policy(
-            &stored(&moto, c).await,
-            &c["after"],
-            &format!("after apply, change {} stores its `after`", c["id"]),
-        );
-    }
+    let (_, snapshot) = apply_all(&moto, &plan_path, &plan, &dir.join("snapshots"));
+    assert_afters_stored(&moto, &changes).await;
     // The new key policy still holds the administrator statement.
     let kp = key_policy(&moto, &key_arn).await;
     assert!(
@@ -196,9 +153,9 @@ async fn apply_bucket_and_key_policy_changes() {
             .is_some_and(|s| s.iter().any(|st| st["Sid"] == "KeyAdmin")),
         "the key administrator statement is kept: {kp:#}"
     );
-    plan_live(&moto, &b, &dir.join("plan-again.json"), 0);
+    plan_broken(&moto, &b, &dir.join("plan-again.json"), 0);
 
-    rollback(&moto, &snapshot).expect_code(0, "rollback --yes");
+    rollback(&moto, &snapshot, &[]).expect_code(0, "rollback --yes");
     assert_same_policy(
         &key_policy(&moto, &key_arn).await,
         &original_key_policy,
@@ -210,7 +167,7 @@ async fn apply_bucket_and_key_policy_changes() {
         "rollback restores the key policy's `before`",
     );
     assert_eq!(user_policy(&moto, &b.user_name, GRANTS).await, Value::Null);
-    let after_rollback = plan_live(&moto, &b, &dir.join("plan-rolled-back.json"), 2);
+    let after_rollback = plan_broken(&moto, &b, &dir.join("plan-rolled-back.json"), 2);
     assert_eq!(after_rollback["findings"], plan["findings"]);
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -219,10 +176,10 @@ async fn apply_bucket_and_key_policy_changes() {
 async fn stale_plan_is_refused_and_nothing_written() {
     let moto = Moto::start();
     let b = set_up_broken(&moto, true, None).await;
-    let (key_arn, original_key_policy) = b.kms.clone().expect("kms case");
+    assert!(b.kms.is_some(), "kms case");
     let dir = scratch("s3medic-live-apply");
     let plan_path = dir.join("plan.json");
-    let plan = plan_live(&moto, &b, &plan_path, 2);
+    let plan = plan_broken(&moto, &b, &plan_path, 2);
     assert_eq!(
         plan["changes"][0]["target"]["policy_name"], GRANTS,
         "{plan:#}"
@@ -238,18 +195,9 @@ async fn stale_plan_is_refused_and_nothing_written() {
             "Resource": format!("arn:aws:s3:::{}", b.bucket)
         }]
     });
-    let iam = moto.iam().await;
-    must(
-        iam.put_user_policy()
-            .user_name(&b.user_name)
-            .policy_name(GRANTS)
-            .policy_document(theirs.to_string())
-            .send()
-            .await,
-        "PutUserPolicy (the concurrent change)",
-    );
+    put_user_policy(&moto.iam().await, &b.user_name, GRANTS, &theirs).await;
 
-    let r = apply(&moto, &plan_path, &dir.join("snapshots"), &["--yes"]);
+    let r = apply_yes(&moto, &plan_path, &dir.join("snapshots"));
     r.expect_code(3, "apply of a stale plan");
     let report = r.json("apply report");
     let stale = &report["stale"];
@@ -271,12 +219,7 @@ async fn stale_plan_is_refused_and_nothing_written() {
         &theirs,
         "the concurrent inline policy stays",
     );
-    assert_eq!(user_policy(&moto, &b.user_name, GRANTS).await, theirs);
-    assert_eq!(key_policy(&moto, &key_arn).await, original_key_policy);
-    assert_eq!(
-        user_policy(&moto, &b.user_name, "ListOnly").await,
-        b.list_only
-    );
+    assert_as_set_up(&moto, &b, &theirs).await;
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -284,21 +227,22 @@ async fn stale_plan_is_refused_and_nothing_written() {
 async fn no_terminal_without_yes_is_refused() {
     let moto = Moto::start();
     let b = set_up_broken(&moto, true, None).await;
-    let (key_arn, original_key_policy) = b.kms.clone().expect("kms case");
+    assert!(b.kms.is_some(), "kms case");
     let dir = scratch("s3medic-live-apply");
     let plan_path = dir.join("plan.json");
-    plan_live(&moto, &b, &plan_path, 2);
+    plan_broken(&moto, &b, &plan_path, 2);
 
     // stdin is /dev/null: no terminal to confirm on, and no --yes.
-    let r = apply(&moto, &plan_path, &dir.join("snapshots"), &[]);
+    let r = apply_via(
+        &moto,
+        &moto.endpoint,
+        &plan_path,
+        &dir.join("snapshots"),
+        &[],
+    );
     r.expect_code(3, "apply without --yes and without a terminal");
 
-    assert_eq!(user_policy(&moto, &b.user_name, GRANTS).await, Value::Null);
-    assert_eq!(key_policy(&moto, &key_arn).await, original_key_policy);
-    assert_eq!(
-        user_policy(&moto, &b.user_name, "ListOnly").await,
-        b.list_only
-    );
+    assert_as_set_up(&moto, &b, &Value::Null).await;
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -316,7 +260,7 @@ async fn failure_mid_apply_rolls_back() {
     );
     let dir = scratch("s3medic-live-apply");
     let plan_path = dir.join("plan.json");
-    let mut plan = plan_live(&moto, &b, &plan_path, 2);
+    let mut plan = plan_broken(&moto, &b, &plan_path, 2);
     let ids = change_ids(&plan);
     assert_eq!(ids.len(), 2, "{plan:#}");
 
@@ -350,7 +294,7 @@ async fn failure_mid_apply_rolls_back() {
         "DeleteUser carol",
     );
 
-    let r = apply(&moto, &plan_path, &dir.join("snapshots"), &["--yes"]);
+    let r = apply_yes(&moto, &plan_path, &dir.join("snapshots"));
     r.expect_code(1, "apply with a failing third write");
     let report = r.json("apply report");
     // It failed where intended: the write for carol, not a stale check or c1/c2.
@@ -384,14 +328,7 @@ async fn failure_mid_apply_rolls_back() {
 /// `s3medic plan --live … --allow-deny-change -o out` for the managed-policy case: exit 2, one
 /// `managed_policy` change.
 fn managed_plan(moto: &Moto, c: &ManagedCase, out: &Path) -> Value {
-    let mut cmd = moto.s3medic();
-    cmd.args(["plan", "--live"])
-        .args(managed_request_flags(c))
-        .args(endpoint_flags(&moto.endpoint))
-        .arg("-o")
-        .arg(out);
-    run(cmd, "s3medic plan --live --allow-deny-change").expect_code(2, "plan of the managed deny");
-    let plan = read_json(out);
+    let plan = plan_file(moto, &managed_request_flags(c), out, 2);
     let changes = plan["changes"].as_array().expect("changes");
     assert_eq!(changes.len(), 1, "{plan:#}");
     assert_eq!(
@@ -404,10 +341,7 @@ fn managed_plan(moto: &Moto, c: &ManagedCase, out: &Path) -> Value {
 
 /// `s3medic rollback SNAPSHOT --yes --output json`: the report.
 fn rollback_json(moto: &Moto, snapshot: &str) -> Value {
-    let mut c = moto.s3medic();
-    c.args(["rollback", snapshot, "--yes", "--output", "json"])
-        .args(endpoint_flags(&moto.endpoint));
-    let r = run(c, "s3medic rollback --output json");
+    let r = rollback_yes(moto, snapshot);
     r.expect_code(0, "rollback --yes");
     r.json("rollback report")
 }
@@ -430,9 +364,7 @@ async fn managed_policy_rollback_restores_the_default_version_and_deletes_the_cr
     let plan = managed_plan(&moto, &c, &plan_path);
     let after = plan["changes"][0]["after"].clone();
 
-    let r = apply(&moto, &plan_path, &dir.join("snapshots"), &["--yes"]);
-    r.expect_code(0, "apply --yes");
-    let snapshot = snapshot_path(&r.json("apply report"));
+    let (_, snapshot) = apply_all(&moto, &plan_path, &plan, &dir.join("snapshots"));
     let versions = policy_versions(&moto, &c.policy_arn).await;
     assert_eq!(ids(&versions), ["v1", "v2"], "apply adds one version");
     assert_eq!(default_version(&moto, &c.policy_arn).await, "v2");
@@ -471,10 +403,7 @@ async fn managed_policy_rollback_restores_the_default_version_and_deletes_the_cr
         replanned["changes"][0]["before_digest"],
         plan["changes"][0]["before_digest"]
     );
-    let mut cmd = moto.s3medic();
-    cmd.args(["rollback", &snapshot, "--yes"])
-        .args(endpoint_flags(&moto.endpoint));
-    let r = run(cmd, "second rollback");
+    let r = rollback(&moto, &snapshot, &[]);
     r.expect_code(0, "second rollback");
     assert!(r.stdout.contains("NOTHING TO RESTORE"), "{}", r.stdout);
     let _ = std::fs::remove_dir_all(&dir);
@@ -488,16 +417,13 @@ async fn managed_policy_at_five_versions_rollback_recreates_the_deleted_version(
     assert_eq!(c.versions.len(), 5);
     let dir = scratch("s3medic-live-apply");
     let plan_path = dir.join("plan.json");
-    managed_plan(&moto, &c, &plan_path);
+    let plan = managed_plan(&moto, &c, &plan_path);
 
-    let r = apply(&moto, &plan_path, &dir.join("snapshots"), &["--yes"]);
-    r.expect_code(0, "apply --yes");
-    let report = r.json("apply report");
+    let (report, snapshot) = apply_all(&moto, &plan_path, &plan, &dir.join("snapshots"));
     assert!(
         notes_text(&report).contains("new version id"),
         "the apply report names the rollback caveat: {report:#}"
     );
-    let snapshot = snapshot_path(&report);
     let versions = policy_versions(&moto, &c.policy_arn).await;
     assert_eq!(
         ids(&versions),
@@ -545,10 +471,8 @@ async fn managed_policy_rollback_when_the_original_default_is_gone() {
     let c = set_up_managed_deny(&moto, 0, false).await;
     let dir = scratch("s3medic-live-apply");
     let plan_path = dir.join("plan.json");
-    managed_plan(&moto, &c, &plan_path);
-    let r = apply(&moto, &plan_path, &dir.join("snapshots"), &["--yes"]);
-    r.expect_code(0, "apply --yes");
-    let snapshot = snapshot_path(&r.json("apply report"));
+    let plan = managed_plan(&moto, &c, &plan_path);
+    let (_, snapshot) = apply_all(&moto, &plan_path, &plan, &dir.join("snapshots"));
     // Someone deletes v1 (no longer the default) after apply.
     let iam = moto.iam().await;
     must(
@@ -618,58 +542,12 @@ async fn origin_access_control_calls_against_moto() {
 
 #[tokio::test]
 async fn an_apply_that_cannot_attach_its_new_control_deletes_it_when_undoing() {
-    use aws_sdk_cloudfront::types::{
-        DefaultCacheBehavior, DistributionConfig, Origin, Origins, S3OriginConfig,
-        ViewerProtocolPolicy,
-    };
     use s3medic::apply::{apply_with, parse_plan, ApplyOptions, ApplyStatus, AwsStore, Store};
     let moto = Moto::start();
-    let s3 = moto.s3().await;
     let bucket = unique("live-site");
-    must(
-        s3.create_bucket().bucket(&bucket).send().await,
-        "CreateBucket",
-    );
-    let cf = aws_sdk_cloudfront::Client::new(&moto.sdk_config().await);
+    create_bucket(&moto.s3().await, &bucket).await;
     let origin_id = "site-origin";
-    let origin = Origin::builder()
-        .id(origin_id)
-        .domain_name(format!("{bucket}.s3.us-east-1.amazonaws.com"))
-        .s3_origin_config(S3OriginConfig::builder().origin_access_identity("").build())
-        .build()
-        .expect("origin");
-    let config = DistributionConfig::builder()
-        .caller_reference(unique("ref"))
-        .comment("s3medic live test")
-        .enabled(true)
-        .origins(
-            Origins::builder()
-                .quantity(1)
-                .items(origin)
-                .build()
-                .expect("origins"),
-        )
-        .default_cache_behavior(
-            DefaultCacheBehavior::builder()
-                .target_origin_id(origin_id)
-                .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
-                .build()
-                .expect("cache behavior"),
-        )
-        .build()
-        .expect("distribution config");
-    let created = must(
-        cf.create_distribution()
-            .distribution_config(config)
-            .send()
-            .await,
-        "CreateDistribution",
-    );
-    let distribution_id = created
-        .distribution()
-        .expect("distribution")
-        .id()
-        .to_string();
+    let (distribution_id, _) = create_distribution(&moto, &bucket, origin_id).await;
 
     let store = AwsStore::new(s3medic::collect::Clients::from_config(
         moto.sdk_config().await,

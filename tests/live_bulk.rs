@@ -25,6 +25,12 @@
 //! whose policy grants it are `ok`, the others get only the bucket-policy change, and a bucket
 //! its identity policy does not cover gets only the identity change in its own account.
 //!
+//! `cloudtrail_caller_named_only_by_account_is_resolved_per_bucket`: CloudTrail events whose
+//! caller is named only by its account (`AWSAccount`) and principal id, the account listed in the
+//! targets file without buckets: a `ROLEID:SESSION` of a role of that account is planned as the
+//! role session (looked up in that account's IAM data, read with its own credentials), an id no
+//! user or role has stays the account, and each result line's `notes` says which.
+//!
 //! Needs the moto server (`bash scripts/test.sh` installs it into .venv); never skipped.
 
 #[path = "common/live.rs"]
@@ -1051,5 +1057,150 @@ async fn progress_bar_on_a_terminal_and_one_confirmation_for_many_plans() {
         4,
         "one rollback snapshot per plan"
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn cloudtrail_caller_named_only_by_account_is_resolved_per_bucket() {
+    let moto = Moto::start();
+    let caller_account = A1;
+    // The caller's account: role `etl` (allowed to read the bucket) — CloudTrail's copy in the
+    // bucket owner's account names it only by account and `ROLEID:SESSION`.
+    let ca = config_in(&moto, caller_account).await;
+    let iam_a = aws_sdk_iam::Client::new(&ca);
+    let role = unique("etl");
+    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": format!("arn:aws:iam::{caller_account}:root")}, "Action": "sts:AssumeRole"}]});
+    let created = must(
+        iam_a
+            .create_role()
+            .role_name(&role)
+            .assume_role_policy_document(trust.to_string())
+            .send()
+            .await,
+        "CreateRole",
+    );
+    let role_id = created
+        .role()
+        .map(|r| r.role_id().to_string())
+        .expect("role id");
+    let bucket = unique("bk-trail");
+    let read = json!({"Version": "2012-10-17", "Statement": [{"Sid": "Read", "Effect": "Allow",
+        "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::{bucket}/*")}]});
+    must(
+        iam_a
+            .put_role_policy()
+            .role_name(&role)
+            .policy_name("read")
+            .policy_document(read.to_string())
+            .send()
+            .await,
+        "PutRolePolicy",
+    );
+    // The bucket, in the default account, with no grant to the other account.
+    must(
+        moto.s3().await.create_bucket().bucket(&bucket).send().await,
+        "CreateBucket",
+    );
+
+    let denied = |principal_id: &str, id: &str, time: &str| {
+        json!({"eventVersion": "1.10", "eventSource": "s3.amazonaws.com", "eventName": "GetObject",
+            "eventTime": time, "requestID": id, "eventID": format!("e-{id}"),
+            "errorCode": "AccessDenied", "sourceIPAddress": "203.0.113.7",
+            "recipientAccountId": ACCOUNT, "tlsDetails": {"tlsVersion": "TLSv1.3"},
+            "userIdentity": {"type": "AWSAccount", "principalId": principal_id,
+                             "accountId": caller_account},
+            "requestParameters": {"bucketName": bucket, "key": "in/data.csv"},
+            "resources": [{"type": "AWS::S3::Bucket", "ARN": format!("arn:aws:s3:::{bucket}"),
+                           "accountId": ACCOUNT}]})
+    };
+    let unknown_id = "AROAS3MEDICNOSUCHID0";
+    let dir = scratch("s3medic-live-bulk-trail-caller");
+    std::fs::write(
+        dir.join("trail.json"),
+        json!({"Records": [
+            denied(&format!("{role_id}:nightly"), "r1", "2026-11-20T10:00:00Z"),
+            denied(&format!("{unknown_id}:job"), "r2", "2026-11-20T11:00:00Z"),
+        ]})
+        .to_string(),
+    )
+    .expect("write trail");
+    // The caller's account is in the file (no buckets of its own): its IAM data is read with
+    // its own credentials.
+    let toml = format!(
+        r#"cloudtrail = ["trail.json"]
+
+[[account]]
+id = "{ACCOUNT}"
+buckets = ["{bucket}"]
+
+[[account]]
+id = "{caller_account}"
+role_arn = "arn:aws:iam::{caller_account}:role/s3medic-audit"
+"#
+    );
+    let targets = dir.join("targets.toml");
+    std::fs::write(&targets, toml).expect("write targets");
+    let r = plan_targets(&moto, &targets, &[]);
+    r.expect_code(2, "plan --targets with a CloudTrail file");
+    let out = lines(&r.stdout, "stdout");
+    assert_eq!(out.len(), 3, "2 results and the summary: {}", r.stdout);
+    let line = |name: &str| {
+        out.iter()
+            .find(|l| l["request"] == name)
+            .unwrap_or_else(|| panic!("no line for {name}: {}", r.stdout))
+    };
+
+    // The known role id: planned as the role session, the note says where the ARN came from.
+    let session = format!("arn:aws:sts::{caller_account}:assumed-role/{role}/nightly");
+    let resolved = line("cloudtrail-1");
+    assert_eq!(resolved["account"], ACCOUNT, "{resolved}");
+    assert_eq!(resolved["bucket"], bucket.as_str(), "{resolved}");
+    assert_eq!(
+        resolved["evaluated"]["principal"],
+        session.as_str(),
+        "{resolved}"
+    );
+    assert_eq!(resolved["evaluated"]["key"], "in/data.csv", "{resolved}");
+    let notes = resolved["notes"].as_array().expect("notes");
+    assert_eq!(notes.len(), 1, "{resolved}");
+    assert!(
+        s(&notes[0]).contains(&format!("principal id {role_id}:nightly"))
+            && s(&notes[0]).contains(&format!("gives `{session}`")),
+        "{resolved}"
+    );
+    // The role may read it; only the bucket owner's grant is missing.
+    assert_eq!(resolved["status"], "planned", "{resolved}");
+    assert_eq!(
+        resolved["causes"],
+        json!(["cross-account-resource-missing"]),
+        "{resolved}"
+    );
+    assert_eq!(resolved["changes"], 1, "{resolved}");
+    assert!(
+        !resolved["unknowns"]
+            .as_array()
+            .expect("unknowns")
+            .iter()
+            .any(|u| s(u).contains(caller_account)),
+        "the caller account's IAM data was read: {resolved}"
+    );
+
+    // An id no user or role has: still the account, and the note says why.
+    let unresolved = line("cloudtrail-2");
+    assert_eq!(
+        unresolved["evaluated"]["principal"], caller_account,
+        "{unresolved}"
+    );
+    let notes = unresolved["notes"].as_array().expect("notes");
+    assert_eq!(notes.len(), 1, "{unresolved}");
+    assert!(
+        s(&notes[0]).contains("evaluated as that account")
+            && s(&notes[0]).contains(&format!(
+                "no user or role of account {caller_account} in the World has the id `{unknown_id}`"
+            )),
+        "{unresolved}"
+    );
+    assert_ne!(unresolved["status"], "error", "{unresolved}");
     let _ = std::fs::remove_dir_all(&dir);
 }

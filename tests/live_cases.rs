@@ -36,49 +36,12 @@ use std::path::{Path, PathBuf};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::PublicAccessBlockConfiguration;
 use moto::{
-    bucket_with_object, config_in, create_user, must, put_user_policy, s3_of, unique, Moto, ACCOUNT,
+    bucket_with_object, config_in, create_bucket, create_user, must, put_bucket_policy,
+    put_user_policy, s3_of, unique, Moto, ACCOUNT,
 };
 use serde_json::{json, Value};
 
 use live::*;
-
-/// `s3medic plan --live [args…] --output json [-o out]` (endpoint flags added).
-fn plan_live(moto: &Moto, args: &[String], out: Option<&Path>) -> Run {
-    let mut c = moto.s3medic();
-    c.args(["plan", "--live"])
-        .args(args)
-        .args(["--output", "json"])
-        .args(endpoint_flags(&moto.endpoint));
-    if let Some(out) = out {
-        c.arg("-o").arg(out);
-    }
-    run(c, "s3medic plan --live")
-}
-
-/// `s3medic apply PLAN --yes --snapshot-dir DIR --output json`.
-fn apply_yes(moto: &Moto, plan: &Path, snapshots: &Path) -> Run {
-    let mut c = moto.s3medic();
-    c.arg("apply")
-        .arg(plan)
-        .arg("--yes")
-        .arg("--snapshot-dir")
-        .arg(snapshots)
-        .args(["--output", "json"])
-        .args(endpoint_flags(&moto.endpoint));
-    run(c, "s3medic apply --yes")
-}
-
-/// `s3medic rollback SNAPSHOT --yes --output json`.
-fn rollback_yes(moto: &Moto, snapshot: &str) -> Run {
-    let mut c = moto.s3medic();
-    c.args(["rollback", snapshot, "--yes", "--output", "json"])
-        .args(endpoint_flags(&moto.endpoint));
-    run(c, "s3medic rollback --yes")
-}
-
-fn strings(v: &[&str]) -> Vec<String> {
-    v.iter().map(|s| s.to_string()).collect()
-}
 
 fn cause_ids(plan: &Value) -> Vec<String> {
     plan["findings"]
@@ -87,6 +50,66 @@ fn cause_ids(plan: &Value) -> Vec<String> {
         .iter()
         .map(|f| f["cause"].as_str().expect("finding cause").to_string())
         .collect()
+}
+
+/// `plan --live` of `request` without the option that allows the risky fix: exit 2, decision
+/// `decision`, finding `cause`, no change, and a manual step from playbook `cause`. Returns the
+/// plan and that step.
+fn manual_step_only(
+    moto: &Moto,
+    request: &[String],
+    out: &Path,
+    decision: &str,
+    cause: &str,
+) -> (Value, Value) {
+    let r = plan_live(moto, request, Some(out));
+    r.expect_code(2, &format!("plan of {cause}"));
+    let plan = r.json("plan");
+    assert_eq!(read_json(out), plan, "the plan file is the printed plan");
+    assert_eq!(plan["decision_before"], decision, "{plan:#}");
+    assert!(
+        cause_ids(&plan).iter().any(|c| c == cause),
+        "finding {cause} expected: {plan:#}"
+    );
+    assert_eq!(
+        plan["changes"],
+        json!([]),
+        "no changes by default: {plan:#}"
+    );
+    let step = plan["manual_steps"]
+        .as_array()
+        .and_then(|m| m.iter().find(|s| s["playbook"] == cause))
+        .cloned()
+        .unwrap_or_else(|| panic!("a manual step from playbook {cause}: {plan:#}"));
+    (plan, step)
+}
+
+/// `plan --live ARGS… -o out`: exit 2 and exactly one change, on `target`. Returns the plan and
+/// the change.
+fn one_change_plan(
+    moto: &Moto,
+    args: &[String],
+    out: &Path,
+    target: Value,
+    what: &str,
+) -> (Value, Value) {
+    plan_live(moto, args, Some(out)).expect_code(2, what);
+    let plan = read_json(out);
+    let changes = plan["changes"].as_array().expect("changes");
+    assert_eq!(changes.len(), 1, "one change: {target}: {plan:#}");
+    let change = changes[0].clone();
+    assert_eq!(change["target"], target, "{plan:#}");
+    (plan, change)
+}
+
+/// `rollback --yes` of `snapshot`: exit 0, and the bucket policy of `bucket` is `original` again.
+async fn rollback_restores_policy(moto: &Moto, snapshot: &str, bucket: &str, original: &Value) {
+    rollback_yes(moto, snapshot).expect_code(0, "rollback --yes");
+    assert_same_policy(
+        &bucket_policy(moto, bucket).await,
+        original,
+        "rollback restores the original bucket policy",
+    );
 }
 
 /// The bucket's Block Public Access in the plan's document shape (null: none).
@@ -181,27 +204,10 @@ async fn set_up_guardrail(moto: &Moto, grant_resource: &str) -> Guardrail {
             "Condition": {"Bool": {"aws:SecureTransport": "false"}}
         }]
     });
-    must(
-        s3.put_bucket_policy()
-            .bucket(&bucket)
-            .policy(original.to_string())
-            .send()
-            .await,
-        "PutBucketPolicy",
-    );
+    put_bucket_policy(&s3, &bucket, &original).await;
 
-    let request = strings(&[
-        "--principal",
-        &user_arn,
-        "--operation",
-        "GetObject",
-        "--bucket",
-        &bucket,
-        "--key",
-        key,
-        "--context",
-        "aws:SecureTransport=false",
-    ]);
+    let mut request = get_object_request(&user_arn, &bucket, key);
+    request.extend(["--context".into(), "aws:SecureTransport=false".into()]);
     Guardrail {
         bucket,
         key,
@@ -224,30 +230,12 @@ async fn guardrail_deny_gives_a_manual_step_and_writes_nothing() {
     let dir = scratch("s3medic-live-cases");
 
     // Default: the guardrail is reported, and only a manual step is offered.
-    let plan_path = dir.join("plan.json");
-    let r = plan_live(&moto, &request, Some(&plan_path));
-    r.expect_code(2, "plan of a guardrail deny");
-    let plan = r.json("plan");
-    assert_eq!(
-        read_json(&plan_path),
-        plan,
-        "the plan file is the printed plan"
-    );
-    assert_eq!(plan["decision_before"], "explicit_deny", "{plan:#}");
-    assert!(
-        cause_ids(&plan).iter().any(|c| c == "guardrail-deny"),
-        "finding guardrail-deny expected: {plan:#}"
-    );
-    assert_eq!(
-        plan["changes"],
-        json!([]),
-        "no changes by default: {plan:#}"
-    );
-    assert!(
-        plan["manual_steps"]
-            .as_array()
-            .is_some_and(|m| m.iter().any(|s| s["playbook"] == "guardrail-deny")),
-        "a manual step from playbook guardrail-deny: {plan:#}"
+    manual_step_only(
+        &moto,
+        &request,
+        &dir.join("plan.json"),
+        "explicit_deny",
+        "guardrail-deny",
     );
     assert_eq!(
         bucket_policy(&moto, &bucket).await,
@@ -291,19 +279,15 @@ async fn guardrail_deny_gives_a_manual_step_and_writes_nothing() {
     // With --accept-new-access: the caller is exempted from the Deny, which stays.
     let plan_path = dir.join("plan-allow.json");
     allow.push("--accept-new-access".into());
-    let r = plan_live(&moto, &allow, Some(&plan_path));
-    r.expect_code(2, "plan --allow-guardrail-change --accept-new-access");
-    let plan = read_json(&plan_path);
+    let (plan, change) = one_change_plan(
+        &moto,
+        &allow,
+        &plan_path,
+        json!({"type": "bucket_policy", "bucket": bucket}),
+        "plan --allow-guardrail-change --accept-new-access",
+    );
     assert!(
         cause_ids(&plan).iter().any(|c| c == "guardrail-deny"),
-        "{plan:#}"
-    );
-    let changes = plan["changes"].as_array().expect("changes").clone();
-    assert_eq!(changes.len(), 1, "one change: the bucket policy: {plan:#}");
-    let change = &changes[0];
-    assert_eq!(
-        change["target"],
-        json!({"type": "bucket_policy", "bucket": bucket}),
         "{plan:#}"
     );
     assert_same_policy(
@@ -337,11 +321,7 @@ async fn guardrail_deny_gives_a_manual_step_and_writes_nothing() {
     );
     assert!(plan["proof"]["target_allowed"] == true, "{plan:#}");
 
-    let r = apply_yes(&moto, &plan_path, &dir.join("snapshots"));
-    r.expect_code(0, "apply --yes");
-    let report = r.json("apply report");
-    assert_eq!(ids_in(&report, "applied"), change_ids(&plan), "{report:#}");
-    let snapshot = snapshot_path(&report);
+    let (_, snapshot) = apply_all(&moto, &plan_path, &plan, &dir.join("snapshots"));
     assert_same_policy(
         &bucket_policy(&moto, &bucket).await,
         &after,
@@ -353,12 +333,7 @@ async fn guardrail_deny_gives_a_manual_step_and_writes_nothing() {
     r.expect_code(0, "re-plan after apply");
     assert_eq!(r.json("re-plan")["changes"], json!([]));
 
-    rollback_yes(&moto, &snapshot).expect_code(0, "rollback --yes");
-    assert_same_policy(
-        &bucket_policy(&moto, &bucket).await,
-        &original,
-        "rollback restores the original bucket policy",
-    );
+    rollback_restores_policy(&moto, &snapshot, &bucket, &original).await;
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -380,14 +355,7 @@ async fn public_site_under_block_public_access() {
             "Resource": format!("arn:aws:s3:::{bucket}/*")
         }]
     });
-    must(
-        s3.put_bucket_policy()
-            .bucket(&bucket)
-            .policy(public_read.to_string())
-            .send()
-            .await,
-        "PutBucketPolicy",
-    );
+    put_bucket_policy(&s3, &bucket, &public_read).await;
     // Block Public Access after the policy (moto does not enforce BPA anyway).
     must(
         s3.put_public_access_block()
@@ -412,41 +380,18 @@ async fn public_site_under_block_public_access() {
         "moto stores the BPA as put"
     );
 
-    let request = strings(&[
-        "--principal",
-        "anonymous",
-        "--operation",
-        "GetObject",
-        "--bucket",
-        &bucket,
-        "--key",
-        key,
-    ]);
+    let request = get_object_request("anonymous", &bucket, key);
     let dir = scratch("s3medic-live-cases");
 
     // Default: BPA is reported; the manual step points at CloudFront with OAC; no change.
-    let plan_path = dir.join("plan.json");
-    let r = plan_live(&moto, &request, Some(&plan_path));
-    r.expect_code(2, "plan of a public read under BPA");
-    let plan = r.json("plan");
     // BPA makes the public statement not count: nothing allows, nothing denies explicitly.
-    assert_eq!(plan["decision_before"], "implicit_deny", "{plan:#}");
-    assert!(
-        cause_ids(&plan)
-            .iter()
-            .any(|c| c == "bpa-blocks-public-access"),
-        "finding bpa-blocks-public-access expected: {plan:#}"
+    let (_, step) = manual_step_only(
+        &moto,
+        &request,
+        &dir.join("plan.json"),
+        "implicit_deny",
+        "bpa-blocks-public-access",
     );
-    assert_eq!(
-        plan["changes"],
-        json!([]),
-        "no changes by default: {plan:#}"
-    );
-    let steps = plan["manual_steps"].as_array().expect("manual steps");
-    let step = steps
-        .iter()
-        .find(|s| s["playbook"] == "bpa-blocks-public-access")
-        .unwrap_or_else(|| panic!("a manual step from bpa-blocks-public-access: {plan:#}"));
     let step_text = step["action"].as_str().unwrap_or_default().to_lowercase();
     assert!(
         step_text.contains("cloudfront")
@@ -479,16 +424,12 @@ async fn public_site_under_block_public_access() {
     // With it: the plan turns off what blocks the public policy.
     let plan_path = dir.join("plan-allow.json");
     allow.push("--accept-new-access".into());
-    let r = plan_live(&moto, &allow, Some(&plan_path));
-    r.expect_code(2, "plan --allow-public --accept-new-access");
-    let plan = read_json(&plan_path);
-    let changes = plan["changes"].as_array().expect("changes").clone();
-    assert_eq!(changes.len(), 1, "one change: the bucket's BPA: {plan:#}");
-    let change = &changes[0];
-    assert_eq!(
-        change["target"],
+    let (plan, change) = one_change_plan(
+        &moto,
+        &allow,
+        &plan_path,
         json!({"type": "bucket_public_access_block", "bucket": bucket}),
-        "{plan:#}"
+        "plan --allow-public --accept-new-access",
     );
     assert_eq!(change["risk"], "high", "{plan:#}");
     assert_eq!(
@@ -516,11 +457,7 @@ async fn public_site_under_block_public_access() {
     assert_eq!(plan["proof"]["accepted"], true, "{plan:#}");
     assert_eq!(plan["proof"]["target_allowed"], true, "{plan:#}");
 
-    let r = apply_yes(&moto, &plan_path, &dir.join("snapshots"));
-    r.expect_code(0, "apply --yes");
-    let report = r.json("apply report");
-    assert_eq!(ids_in(&report, "applied"), change_ids(&plan), "{report:#}");
-    let snapshot = snapshot_path(&report);
+    let (_, snapshot) = apply_all(&moto, &plan_path, &plan, &dir.join("snapshots"));
     assert_eq!(
         pab_flags(&bucket_pab(&moto, &bucket).await),
         pab_flags(&after),
@@ -552,85 +489,32 @@ async fn guardrail_exemption_for_a_key_scoped_grant_gives_no_new_access() {
     let plan_path = dir.join("plan-allow.json");
     let mut allow = g.request.clone();
     allow.push("--allow-guardrail-change".into());
-    let r = plan_live(&moto, &allow, Some(&plan_path));
-    r.expect_code(2, "plan --allow-guardrail-change (key-scoped grant)");
-    let plan = read_json(&plan_path);
+    let (plan, change) = one_change_plan(
+        &moto,
+        &allow,
+        &plan_path,
+        json!({"type": "bucket_policy", "bucket": g.bucket}),
+        "plan --allow-guardrail-change (key-scoped grant)",
+    );
     assert_eq!(plan["proof"]["new_access"], json!([]), "{plan:#}");
     assert_eq!(plan["proof"]["target_allowed"], true, "{plan:#}");
-    let changes = plan["changes"].as_array().expect("changes");
-    assert_eq!(changes.len(), 1, "{plan:#}");
-    assert_eq!(changes[0]["target"]["type"], "bucket_policy", "{plan:#}");
     assert_eq!(
         bucket_policy(&moto, &g.bucket).await,
         g.original,
         "plan writes nothing"
     );
 
-    let r = apply_yes(&moto, &plan_path, &dir.join("snapshots"));
-    r.expect_code(0, "apply --yes");
-    let snapshot = snapshot_path(&r.json("apply report"));
+    let (_, snapshot) = apply_all(&moto, &plan_path, &plan, &dir.join("snapshots"));
     assert_same_policy(
         &bucket_policy(&moto, &g.bucket).await,
-        &changes[0]["after"],
+        &change["after"],
         "after apply the bucket policy is the plan's `after`",
     );
-    rollback_yes(&moto, &snapshot).expect_code(0, "rollback --yes");
-    assert_same_policy(
-        &bucket_policy(&moto, &g.bucket).await,
-        &g.original,
-        "rollback restores the original bucket policy",
-    );
+    rollback_restores_policy(&moto, &snapshot, &g.bucket, &g.original).await;
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 // ---------------------------------------------------------------------------------------------
-
-/// A distribution created through the SDK with one S3 REST-endpoint origin for `bucket`, no
-/// origin access control and no OAI (`S3OriginConfig.OriginAccessIdentity` empty). Returns its id
-/// and ARN.
-async fn create_distribution(moto: &Moto, bucket: &str, origin_id: &str) -> (String, String) {
-    use aws_sdk_cloudfront::types::{
-        DefaultCacheBehavior, DistributionConfig, Origin, Origins, S3OriginConfig,
-        ViewerProtocolPolicy,
-    };
-    let cf = aws_sdk_cloudfront::Client::new(&moto.sdk_config().await);
-    let origin = Origin::builder()
-        .id(origin_id)
-        .domain_name(format!("{bucket}.s3.us-east-1.amazonaws.com"))
-        .s3_origin_config(S3OriginConfig::builder().origin_access_identity("").build())
-        .build()
-        .expect("origin");
-    let config = DistributionConfig::builder()
-        .caller_reference(unique("ref"))
-        .comment("s3medic live case")
-        .enabled(true)
-        .default_root_object("index.html")
-        .origins(
-            Origins::builder()
-                .quantity(1)
-                .items(origin)
-                .build()
-                .expect("origins"),
-        )
-        .default_cache_behavior(
-            DefaultCacheBehavior::builder()
-                .target_origin_id(origin_id)
-                .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
-                .build()
-                .expect("cache behavior"),
-        )
-        .build()
-        .expect("distribution config");
-    let created = must(
-        cf.create_distribution()
-            .distribution_config(config)
-            .send()
-            .await,
-        "CreateDistribution",
-    );
-    let d = created.distribution().expect("distribution");
-    (d.id().to_string(), d.arn().to_string())
-}
 
 /// The distribution's origin `origin_id` as moto returns it (GetDistributionConfig), with the
 /// fields the plan's `distribution_origin` documents hold.
@@ -692,17 +576,10 @@ async fn cloudfront_origin_without_oac_apply_fails_read_back_and_undoes_everythi
     let original_origin = distribution_origin(&moto, &distribution_id, origin_id).await;
     let original_controls = origin_access_control_names(&moto).await;
 
-    let request = strings(&[
-        "--principal",
-        "cloudfront.amazonaws.com",
-        "--operation",
-        "GetObject",
-        "--bucket",
-        &bucket,
-        "--key",
-        key,
-        "--context",
-        &format!("aws:SourceArn={distribution_arn}"),
+    let mut request = get_object_request("cloudfront.amazonaws.com", &bucket, key);
+    request.extend([
+        "--context".into(),
+        format!("aws:SourceArn={distribution_arn}"),
     ]);
     let dir = scratch("s3medic-live-cases");
     let plan_path = dir.join("plan.json");
@@ -718,15 +595,10 @@ async fn cloudfront_origin_without_oac_apply_fails_read_back_and_undoes_everythi
         causes.iter().any(|c| c == "cloudfront-no-oac"),
         "finding cloudfront-no-oac expected: {plan:#}"
     );
-    let changes = plan["changes"].as_array().expect("changes").clone();
-    let targets: Vec<&str> = changes
-        .iter()
-        .map(|c| c["target"]["type"].as_str().expect("target type"))
-        .collect();
-    assert_eq!(
-        targets,
-        ["bucket_policy", "distribution_origin"],
-        "{plan:#}"
+    let changes = changes_on(
+        &plan,
+        &["bucket_policy", "distribution_origin"],
+        "change targets",
     );
     // The bucket policy grant: CloudFront, s3:GetObject, for this distribution only.
     let policy_change = &changes[0];
@@ -948,6 +820,29 @@ fn with_object_owner(mut world: Value, key: &str, owner: &str, out: &Path) -> Pa
     out.to_path_buf()
 }
 
+/// The live World of the case (`snapshot_world` into DIR/NAME.json) with the object owned by the
+/// writer (DIR/NAME-foreign.json): that file.
+fn writer_owned_world(
+    moto: &Moto,
+    [bucket, key, principal]: [&str; 3],
+    dir: &Path,
+    name: &str,
+) -> PathBuf {
+    let world = snapshot_world(
+        moto,
+        bucket,
+        key,
+        principal,
+        &dir.join(format!("{name}.json")),
+    );
+    with_object_owner(
+        world,
+        key,
+        WRITER_CANONICAL,
+        &dir.join(format!("{name}-foreign.json")),
+    )
+}
+
 /// `s3medic plan --world FILE [args…] --output json [-o out]`.
 fn plan_world(moto: &Moto, world: &Path, args: &[String], out: Option<&Path>) -> Run {
     let mut c = moto.s3medic();
@@ -979,10 +874,7 @@ async fn object_writer_bucket_with_a_foreign_owned_object() {
     let iam = moto.iam().await;
     let bucket = unique("live-writer");
     let key = "drop/report.csv";
-    must(
-        s3.create_bucket().bucket(&bucket).send().await,
-        "CreateBucket",
-    );
+    create_bucket(&s3, &bucket).await;
     let rule = OwnershipControlsRule::builder()
         .object_ownership(ObjectOwnership::ObjectWriter)
         .build()
@@ -1047,16 +939,7 @@ async fn object_writer_bucket_with_a_foreign_owned_object() {
         ]),
         "moto stores the bucket ACL grants as put"
     );
-    let request = strings(&[
-        "--principal",
-        &user_arn,
-        "--operation",
-        "GetObject",
-        "--bucket",
-        &bucket,
-        "--key",
-        key,
-    ]);
+    let request = get_object_request(&user_arn, &bucket, key);
     let dir = scratch("s3medic-live-cases");
 
     // What moto holds: the object written by account B is owned by the same canonical id as the
@@ -1115,15 +998,10 @@ async fn object_writer_bucket_with_a_foreign_owned_object() {
         ["object-owned-by-other-account"],
         "{plan:#}"
     );
-    let changes = plan["changes"].as_array().expect("changes").clone();
-    let targets: Vec<&str> = changes
-        .iter()
-        .map(|c| c["target"]["type"].as_str().expect("target type"))
-        .collect();
-    assert_eq!(
-        targets,
-        ["bucket_policy", "bucket_acl", "bucket_ownership"],
-        "the reader's grant is moved before the switch: {plan:#}"
+    let changes = changes_on(
+        &plan,
+        &["bucket_policy", "bucket_acl", "bucket_ownership"],
+        "the reader's grant is moved before the switch",
     );
     let (policy_change, acl_change, ownership_change) = (&changes[0], &changes[1], &changes[2]);
     assert_eq!(policy_change["before"], Value::Null, "{plan:#}");
@@ -1161,11 +1039,7 @@ async fn object_writer_bucket_with_a_foreign_owned_object() {
     );
     assert_eq!(plan["proof"]["target_allowed"], true, "{plan:#}");
 
-    let r = apply_yes(&moto, &plan_path, &dir.join("snapshots"));
-    r.expect_code(0, "apply --yes");
-    let report = r.json("apply report");
-    assert_eq!(ids_in(&report, "applied"), change_ids(&plan), "{report:#}");
-    let snapshot = snapshot_path(&report);
+    let (_, snapshot) = apply_all(&moto, &plan_path, &plan, &dir.join("snapshots"));
     assert_same_policy(
         &bucket_policy(&moto, &bucket).await,
         &policy_change["after"],
@@ -1183,19 +1057,7 @@ async fn object_writer_bucket_with_a_foreign_owned_object() {
     );
 
     // Nothing left to do, with the same owner fact on the World read now.
-    let world = snapshot_world(
-        &moto,
-        &bucket,
-        key,
-        &user_arn,
-        &dir.join("world-after.json"),
-    );
-    let after = with_object_owner(
-        world,
-        key,
-        WRITER_CANONICAL,
-        &dir.join("world-after-foreign.json"),
-    );
+    let after = writer_owned_world(&moto, [&bucket, key, &user_arn], &dir, "world-after");
     let r = plan_world(&moto, &after, &request, None);
     r.expect_code(0, "re-plan after apply");
     let replan = r.json("re-plan");
@@ -1224,19 +1086,7 @@ async fn object_writer_bucket_with_a_foreign_owned_object() {
     assert_eq!(ownership(&moto, &bucket).await, original_ownership);
     assert_eq!(bucket_acl(&moto, &bucket).await, original_acl);
     assert_eq!(bucket_policy(&moto, &bucket).await, Value::Null);
-    let world = snapshot_world(
-        &moto,
-        &bucket,
-        key,
-        &user_arn,
-        &dir.join("world-rolled.json"),
-    );
-    let rolled_back = with_object_owner(
-        world,
-        key,
-        WRITER_CANONICAL,
-        &dir.join("world-rolled-foreign.json"),
-    );
+    let rolled_back = writer_owned_world(&moto, [&bucket, key, &user_arn], &dir, "world-rolled");
     let r = plan_world(&moto, &rolled_back, &accept, None);
     r.expect_code(2, "re-plan after rollback");
     assert_eq!(

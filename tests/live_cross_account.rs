@@ -27,8 +27,10 @@ mod proxy;
 
 use std::path::Path;
 
-use aws_sdk_s3::primitives::ByteStream;
-use moto::{bucket_with_object, config_in, must, s3_of, unique, Moto, ACCESS_KEY, ACCOUNT};
+use moto::{
+    bucket_with_object, config_in, create_bucket, create_user, must, put_bucket_policy,
+    put_user_policy, s3_of, unique, Moto, ACCESS_KEY, ACCOUNT,
+};
 use proxy::{Canned, Proxy, Rule};
 use serde_json::{json, Value};
 
@@ -81,22 +83,6 @@ fn plan_args<'a>(request: &'a [String], role: bool, out: Option<&'a Path>) -> Ve
 /// `--account-role` for B: the role s3medic assumes there.
 const ROLE_FLAG: &str = "222222222222=arn:aws:iam::222222222222:role/auditor";
 
-fn get_request(principal: &str, bucket: &str, key: &str) -> Vec<String> {
-    [
-        "--principal",
-        principal,
-        "--operation",
-        "GetObject",
-        "--bucket",
-        bucket,
-        "--key",
-        key,
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
-}
-
 fn account<'a>(world: &'a Value, id: &str) -> &'a Value {
     world["accounts"]
         .as_array()
@@ -134,44 +120,13 @@ async fn bucket_in_other_account_is_read_and_fixed_with_that_accounts_role() {
     // B's bucket and object, written by B.
     let bucket = unique("xacct-b");
     let key = "reports/q1.csv";
-    must(
-        b_s3.create_bucket().bucket(&bucket).send().await,
-        "CreateBucket in B",
-    );
-    must(
-        b_s3.put_object()
-            .bucket(&bucket)
-            .key(key)
-            .body(ByteStream::from_static(b"a,b\n1,2\n"))
-            .send()
-            .await,
-        "PutObject in B",
-    );
+    bucket_with_object(&b_s3, &bucket, key, b"a,b\n1,2\n").await;
     // alice in A, allowed by her own account.
     let alice = unique("alice");
-    let alice_arn = must(
-        a_iam.create_user().user_name(&alice).send().await,
-        "CreateUser alice",
-    )
-    .user()
-    .expect("user")
-    .arn()
-    .to_string();
-    must(
-        a_iam
-            .put_user_policy()
-            .user_name(&alice)
-            .policy_name("ReadReports")
-            .policy_document(
-                json!({"Version": "2012-10-17", "Statement": [{"Sid": "Read", "Effect": "Allow",
-                    "Action": "s3:GetObject",
-                    "Resource": format!("arn:aws:s3:::{bucket}/*")}]})
-                .to_string(),
-            )
-            .send()
-            .await,
-        "PutUserPolicy alice",
-    );
+    let alice_arn = create_user(&a_iam, &alice).await;
+    let read = json!({"Version": "2012-10-17", "Statement": [{"Sid": "Read", "Effect": "Allow",
+        "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::{bucket}/*")}]});
+    put_user_policy(&a_iam, &alice, "ReadReports", &read).await;
 
     // The caller (A) may not touch B's bucket, as on AWS without a bucket policy granting it.
     let proxy = Proxy::start(
@@ -181,7 +136,7 @@ async fn bucket_in_other_account_is_read_and_fixed_with_that_accounts_role() {
             .header_contains("Authorization", SIGNED_BY_A)],
     );
     let dir = scratch("s3medic-xacct");
-    let request = get_request(&alice_arn, &bucket, key);
+    let request = get_object_request(&alice_arn, &bucket, key);
 
     // Without B's role: B's IAM is unknown (naming the flag), the bucket's owner cannot be found.
     let r = s3medic(&moto, &proxy.endpoint, &plan_args(&request, false, None));
@@ -355,14 +310,7 @@ async fn principal_in_other_account_gets_its_identity_grant_written_there() {
 
     // alice in B, without any grant.
     let alice = unique("alice");
-    let alice_arn = must(
-        b_iam.create_user().user_name(&alice).send().await,
-        "CreateUser alice in B",
-    )
-    .user()
-    .expect("user")
-    .arn()
-    .to_string();
+    let alice_arn = create_user(&b_iam, &alice).await;
     assert!(alice_arn.contains(&format!(":{B}:")), "{alice_arn}");
     // A's bucket grants her the read.
     let bucket = unique("xacct-a");
@@ -371,17 +319,10 @@ async fn principal_in_other_account_gets_its_identity_grant_written_there() {
     let grant = json!({"Version": "2012-10-17", "Statement": [{"Sid": "AliceRead",
         "Effect": "Allow", "Principal": {"AWS": alice_arn},
         "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::{bucket}/*")}]});
-    must(
-        a_s3.put_bucket_policy()
-            .bucket(&bucket)
-            .policy(grant.to_string())
-            .send()
-            .await,
-        "PutBucketPolicy",
-    );
+    put_bucket_policy(&a_s3, &bucket, &grant).await;
 
     let dir = scratch("s3medic-xacct-rev");
-    let request = get_request(&alice_arn, &bucket, key);
+    let request = get_object_request(&alice_arn, &bucket, key);
 
     // Without B's role, B's IAM is unknown, naming the flag.
     let r = s3medic(&moto, &moto.endpoint, &plan_args(&request, false, None));
@@ -433,29 +374,8 @@ async fn principal_in_other_account_gets_its_identity_grant_written_there() {
     let snapshot = snapshot_path(&report);
 
     // Stored in B's IAM (moto keeps IAM per account).
-    let stored = |b_iam: aws_sdk_iam::Client, alice: String, name: String| async move {
-        match b_iam
-            .get_user_policy()
-            .user_name(&alice)
-            .policy_name(&name)
-            .send()
-            .await
-        {
-            Ok(p) => decode_policy_text(p.policy_document()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_no_such_entity_exception()) =>
-            {
-                Value::Null
-            }
-            Err(e) => panic!(
-                "GetUserPolicy: {}",
-                aws_sdk_iam::error::DisplayErrorContext(&e)
-            ),
-        }
-    };
     assert_same_policy(
-        &stored(b_iam.clone(), alice.clone(), policy_name.clone()).await,
+        &inline_policy(&b_iam, &alice, &policy_name).await,
         &after,
         "alice's inline policy in B is the plan's `after`",
     );
@@ -471,7 +391,7 @@ async fn principal_in_other_account_gets_its_identity_grant_written_there() {
     );
     r.expect_code(0, "rollback with B's role");
     assert_eq!(
-        stored(b_iam.clone(), alice.clone(), policy_name.clone()).await,
+        inline_policy(&b_iam, &alice, &policy_name).await,
         Value::Null,
         "rollback deletes the inline policy again"
     );
@@ -576,7 +496,7 @@ async fn scp_of_a_member_account_is_collected_and_decides() {
         "PutUserPolicy",
     );
     let role = format!("{member}=arn:aws:iam::{member}:role/OrganizationAccountAccessRole");
-    let request = get_request(&alice_arn, &bucket, key);
+    let request = get_object_request(&alice_arn, &bucket, key);
 
     // The collected World: the member's organization, its SCPs root first, the Deny at its level.
     let dir = scratch("s3medic-org");
@@ -649,9 +569,8 @@ async fn scp_of_a_member_account_is_collected_and_decides() {
 async fn vpc_endpoint_of_a_request_is_listed_as_not_checked() {
     let moto = Moto::start();
     let b = set_up_broken(&moto, false, None).await;
-    let mut args = vec!["plan", "--live"];
     let request = request_flags(&b);
-    args.extend(request.iter().map(String::as_str));
+    let mut args = plan_args(&request, false, None);
     args.extend(["--vpc-endpoint", "vpce-0a1b2c3d"]);
     let r = s3medic(&moto, &moto.endpoint, &args);
     r.expect_code(2, "plan through an endpoint");
@@ -678,10 +597,7 @@ async fn accounts_file_roles_and_profiles_are_used_and_checked() {
     let moto = Moto::start();
     let s3 = moto.s3().await;
     let bucket = unique("xacct-file");
-    must(
-        s3.create_bucket().bucket(&bucket).send().await,
-        "CreateBucket",
-    );
+    create_bucket(&s3, &bucket).await;
     let dir = scratch("s3medic-accounts-file");
     // A profile with the caller's keys: used alone it acts in the caller's account, not in C.
     let config = dir.join("aws-config");

@@ -25,22 +25,42 @@ mod proxy;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use moto::{must, policy, unique, Moto};
+use moto::{create_bucket, policy, put_bucket_policy, unique, Moto};
 use proxy::{Canned, Outcome, Proxy, Rule};
 use s3medic::world::{Part, World};
 use serde_json::{json, Value};
 
 use live::*;
 
-/// `s3medic plan --live … --output json -o out` against `endpoint`: the run and the plan file.
-fn plan_live(moto: &Moto, endpoint: &str, b: &Broken, out: &Path) -> Run {
-    let mut c = moto.s3medic();
-    c.args(["plan", "--live"])
-        .args(request_flags(b))
-        .args(endpoint_flags(endpoint))
-        .args(["--output", "json", "-o"])
-        .arg(out);
-    run(c, "s3medic plan --live")
+/// A proxy in front of moto that closes the connection of every attempt (3 by default) of
+/// PutKeyPolicy unanswered.
+fn resetting_put_key_policy(moto: &Moto) -> Proxy {
+    let rule = Rule::new(Canned::Reset)
+        .method("POST")
+        .header_contains("X-Amz-Target", "TrentService.PutKeyPolicy")
+        .times(3);
+    Proxy::start(&moto.endpoint, vec![rule])
+}
+
+/// `apply --yes` through `proxy` (resetting PutKeyPolicy): exit 1, PutKeyPolicy attempted 3 times,
+/// no undo failure. The report.
+fn apply_through_resets(moto: &Moto, proxy: &Proxy, plan: &Path, snapshots: &Path) -> Value {
+    let r = apply_via(moto, &proxy.endpoint, plan, snapshots, &["--yes"]);
+    r.expect_code(1, "apply whose key policy write is reset");
+    let report = r.json("apply report");
+    assert_eq!(
+        proxy.matched(0),
+        3,
+        "PutKeyPolicy was attempted 3 times (default max attempts), each reset:\n{}",
+        proxy.log_text()
+    );
+    assert!(
+        report["undo_failures"]
+            .as_array()
+            .is_none_or(|a| a.is_empty()),
+        "{report:#}"
+    );
+    report
 }
 
 /// `s3medic snapshot --bucket B -o out` against `endpoint`.
@@ -88,24 +108,14 @@ async fn throttling_is_retried() {
     let moto = Moto::start();
     let s3 = moto.s3().await;
     let bucket = unique("live-throttle");
-    must(
-        s3.create_bucket().bucket(&bucket).send().await,
-        "CreateBucket",
-    );
+    create_bucket(&s3, &bucket).await;
     let set = serde_json::from_str::<Value>(
         &sample_bucket_policy()
             .to_string()
             .replace("BUCKET", &bucket),
     )
     .unwrap();
-    must(
-        s3.put_bucket_policy()
-            .bucket(&bucket)
-            .policy(set.to_string())
-            .send()
-            .await,
-        "PutBucketPolicy",
-    );
+    put_bucket_policy(&s3, &bucket, &set).await;
 
     let rule = get_bucket_policy_rule(&bucket, Canned::slow_down()).times(2);
     let proxy = Proxy::start(&moto.endpoint, vec![rule.clone()]);
@@ -194,7 +204,7 @@ async fn unreadable_resource_is_unknown_and_the_plan_says_so() {
 
     // Plan: the unknown bucket policy is listed among the plan's unknowns.
     let plan_path = dir.join("plan.json");
-    let p = plan_live(&moto, &proxy.endpoint, &b, &plan_path);
+    let p = plan_live_via(&moto, &proxy.endpoint, &request_flags(&b), Some(&plan_path));
     // bob still lacks s3:GetObject: changes are planned (exit 2) despite the unknown.
     p.expect_code(2, "plan --live with an unreadable bucket policy");
     let plan = p.json("plan --live --output json");
@@ -220,77 +230,29 @@ async fn unreadable_resource_is_unknown_and_the_plan_says_so() {
 async fn connection_reset_mid_apply_rolls_back() {
     let moto = Moto::start();
     let b = set_up_broken(&moto, true, None).await;
-    let (key_arn, original_key_policy) = b.kms.clone().expect("kms case");
+    assert!(b.kms.is_some(), "kms case");
     let dir = scratch("s3medic-live-faults");
     let plan_path = dir.join("plan.json");
     // Planned against moto directly.
-    let p = plan_live(&moto, &moto.endpoint, &b, &plan_path);
-    p.expect_code(2, "plan --live");
-    let plan = read_json(&plan_path);
-    let changes = plan["changes"].as_array().expect("changes").clone();
-    let kinds: Vec<&str> = changes
-        .iter()
-        .map(|c| c["target"]["type"].as_str().unwrap())
-        .collect();
-    assert_eq!(kinds, vec!["inline_policy", "key_policy"], "{plan:#}");
+    let plan = plan_file(&moto, &request_flags(&b), &plan_path, 2);
+    let changes = changes_on(&plan, &["inline_policy", "key_policy"], "change targets");
     let inline_id = changes[0]["id"].as_str().unwrap().to_string();
     let key_id = changes[1]["id"].as_str().unwrap().to_string();
 
     // Every attempt of PutKeyPolicy (3 by default) has its connection closed unanswered.
-    let rule = Rule::new(Canned::Reset)
-        .method("POST")
-        .header_contains("X-Amz-Target", "TrentService.PutKeyPolicy")
-        .times(3);
-    let proxy = Proxy::start(&moto.endpoint, vec![rule]);
-    let mut c = moto.s3medic();
-    c.arg("apply")
-        .arg(&plan_path)
-        .arg("--yes")
-        .arg("--snapshot-dir")
-        .arg(dir.join("snapshots"))
-        .args(["--output", "json"])
-        .args(endpoint_flags(&proxy.endpoint));
-    let r = run(c, "s3medic apply through a resetting proxy");
-    r.expect_code(1, "apply whose key policy write is reset");
-    let report = r.json("apply report");
-
-    assert_eq!(
-        proxy.matched(0),
-        3,
-        "PutKeyPolicy was attempted 3 times (default max attempts), each reset:\n{}",
-        proxy.log_text()
-    );
+    let proxy = resetting_put_key_policy(&moto);
+    let report = apply_through_resets(&moto, &proxy, &plan_path, &dir.join("snapshots"));
     if let Some(failed) = report.get("failed_change").filter(|v| !v.is_null()) {
         assert_eq!(failed, key_id.as_str(), "{report:#}");
     }
-    let undone: Vec<String> = report["undone"]
-        .as_array()
-        .unwrap_or_else(|| panic!("report has no `undone` array: {report:#}"))
-        .iter()
-        .map(|v| match v {
-            Value::String(s) => s.clone(),
-            other => other["id"].as_str().unwrap_or_default().to_string(),
-        })
-        .collect();
     assert_eq!(
-        undone,
+        ids_in(&report, "undone"),
         vec![inline_id.clone()],
         "the inline policy write is undone: {report:#}"
     );
-    assert!(
-        report["undo_failures"]
-            .as_array()
-            .is_none_or(|a| a.is_empty()),
-        "{report:#}"
-    );
 
     // moto holds the originals.
-    assert_eq!(user_policy(&moto, &b.user_name, GRANTS).await, Value::Null);
-    assert_eq!(key_policy(&moto, &key_arn).await, original_key_policy);
-    assert_eq!(
-        user_policy(&moto, &b.user_name, "ListOnly").await,
-        b.list_only
-    );
+    assert_as_set_up(&moto, &b, &Value::Null).await;
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -305,48 +267,14 @@ async fn connection_reset_after_a_managed_policy_write_restores_its_versions() {
     let (key_arn, original_key_policy) = c.kms.clone().expect("kms case");
     let dir = scratch("s3medic-live-faults");
     let plan_path = dir.join("plan.json");
-    let mut cmd = moto.s3medic();
-    cmd.args(["plan", "--live"])
-        .args(managed_request_flags(&c))
-        .args(endpoint_flags(&moto.endpoint))
-        .arg("-o")
-        .arg(&plan_path);
-    run(cmd, "s3medic plan --live").expect_code(2, "plan --live --allow-deny-change");
-    let plan = read_json(&plan_path);
-    let kinds: Vec<&str> = plan["changes"]
-        .as_array()
-        .expect("changes")
-        .iter()
-        .map(|ch| ch["target"]["type"].as_str().unwrap_or_default())
-        .collect();
-    assert_eq!(kinds, vec!["managed_policy", "key_policy"], "{plan:#}");
+    let plan = plan_file(&moto, &managed_request_flags(&c), &plan_path, 2);
+    changes_on(&plan, &["managed_policy", "key_policy"], "change targets");
     let managed_id = plan["changes"][0]["id"].as_str().unwrap().to_string();
 
     // Every attempt of PutKeyPolicy (written after the managed policy) is reset.
-    let rule = Rule::new(Canned::Reset)
-        .method("POST")
-        .header_contains("X-Amz-Target", "TrentService.PutKeyPolicy")
-        .times(3);
-    let proxy = Proxy::start(&moto.endpoint, vec![rule]);
-    let mut cmd = moto.s3medic();
-    cmd.arg("apply")
-        .arg(&plan_path)
-        .arg("--yes")
-        .arg("--snapshot-dir")
-        .arg(dir.join("snapshots"))
-        .args(["--output", "json"])
-        .args(endpoint_flags(&proxy.endpoint));
-    let r = run(cmd, "s3medic apply through a resetting proxy");
-    r.expect_code(1, "apply whose key policy write is reset");
-    let report = r.json("apply report");
-    assert_eq!(proxy.matched(0), 3, "{}", proxy.log_text());
+    let proxy = resetting_put_key_policy(&moto);
+    let report = apply_through_resets(&moto, &proxy, &plan_path, &dir.join("snapshots"));
     assert_eq!(report["undone"], json!([managed_id]), "{report:#}");
-    assert!(
-        report["undo_failures"]
-            .as_array()
-            .is_none_or(|a| a.is_empty()),
-        "{report:#}"
-    );
     assert!(
         report["notes"].to_string().contains("recreated as `v7`"),
         "{report:#}"
@@ -470,8 +398,7 @@ fn apply_on_pty(moto: &Moto, plan: &Path, snapshots: &Path, answer: &str) -> Run
 async fn identity_plan(moto: &Moto, dir: &Path) -> (Broken, PathBuf, Value) {
     let b = set_up_broken(moto, false, None).await;
     let plan_path = dir.join("plan.json");
-    plan_live(moto, &moto.endpoint, &b, &plan_path).expect_code(2, "plan --live");
-    let plan = read_json(&plan_path);
+    let plan = plan_file(moto, &request_flags(&b), &plan_path, 2);
     let changes = plan["changes"].as_array().expect("changes");
     assert_eq!(changes.len(), 1, "{plan:#}");
     assert_eq!(changes[0]["target"]["policy_name"], GRANTS, "{plan:#}");
@@ -502,11 +429,7 @@ async fn interactive_no_writes_nothing() {
             .is_some_and(|e| e.contains("declined")),
         "the report says it was declined: {report:#}"
     );
-    assert_eq!(user_policy(&moto, &b.user_name, GRANTS).await, Value::Null);
-    assert_eq!(
-        user_policy(&moto, &b.user_name, "ListOnly").await,
-        b.list_only
-    );
+    assert_as_set_up(&moto, &b, &Value::Null).await;
     let _ = std::fs::remove_dir_all(&dir);
 }
 

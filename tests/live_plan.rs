@@ -12,37 +12,25 @@ mod live;
 #[path = "common/moto.rs"]
 mod moto;
 
-use moto::{must, policy, unique, Moto, ACCOUNT, REGION};
+use moto::{policy, Moto, ACCOUNT};
 use serde_json::{json, Value};
 
-use live::{decode_policy_text, request_flags, set_up_broken};
+use live::{
+    endpoint_flags, key_policy, plan_live, read_json, request_flags, run, scratch, set_up_broken,
+    user_policy,
+};
 
 #[tokio::test]
 async fn plan_live_finds_both_causes_and_befores_match_moto() {
     let moto = Moto::start();
     let b = set_up_broken(&moto, true, None).await;
-    let dir = std::env::temp_dir().join(unique("s3medic-live-plan"));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("s3medic-live-plan");
     let plan_path = dir.join("plan.json");
 
-    let o = moto
-        .s3medic()
-        .args(["plan", "--live"])
-        .args(request_flags(&b))
-        .args(["--endpoint-url", &moto.endpoint, "--region", REGION, "-o"])
-        .arg(&plan_path)
-        .output()
-        .expect("run s3medic plan --live");
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(
-        o.status.code(),
-        Some(2),
-        "plan --live must exit 2 (changes proposed):\nstdout:\n{stdout}\nstderr:\n{stderr}"
-    );
-    let plan: Value =
-        serde_json::from_str(&std::fs::read_to_string(&plan_path).expect("plan file written"))
-            .expect("plan is JSON");
+    let r = plan_live(&moto, &request_flags(&b), Some(&plan_path));
+    r.expect_code(2, "plan --live must exit 2 (changes proposed)");
+    let stdout = &r.stdout;
+    let plan = read_json(&plan_path);
 
     // Findings: identity lacks s3:GetObject; the key policy does not allow bob kms:Decrypt.
     let causes: Vec<&str> = plan["findings"]
@@ -83,43 +71,18 @@ async fn plan_live_finds_both_causes_and_befores_match_moto() {
     assert!(unknowns.is_empty(), "unknowns: {unknowns:?}");
 
     // Every `before` is what moto stores now.
-    let iam = moto.iam().await;
-    let kms = moto.kms().await;
     for c in changes {
         let t = &c["target"];
         let stored: Value = match t["type"].as_str().unwrap() {
             "inline_policy" => {
-                let r = iam
-                    .get_user_policy()
-                    .user_name(t["name"].as_str().unwrap())
-                    .policy_name(t["policy_name"].as_str().unwrap())
-                    .send()
-                    .await;
-                match r {
-                    Ok(p) => decode_policy_text(p.policy_document()),
-                    Err(e)
-                        if e.as_service_error()
-                            .is_some_and(|e| e.is_no_such_entity_exception()) =>
-                    {
-                        Value::Null
-                    }
-                    Err(e) => panic!(
-                        "GetUserPolicy: {}",
-                        aws_sdk_iam::error::DisplayErrorContext(&e)
-                    ),
-                }
+                user_policy(
+                    &moto,
+                    t["name"].as_str().unwrap(),
+                    t["policy_name"].as_str().unwrap(),
+                )
+                .await
             }
-            "key_policy" => {
-                let p = must(
-                    kms.get_key_policy()
-                        .key_id(t["key_arn"].as_str().unwrap())
-                        .policy_name("default")
-                        .send()
-                        .await,
-                    "GetKeyPolicy",
-                );
-                decode_policy_text(p.policy().expect("key policy text"))
-            }
+            "key_policy" => key_policy(&moto, t["key_arn"].as_str().unwrap()).await,
             other => panic!("unexpected change target {other}: {c}"),
         };
         assert_eq!(
@@ -144,27 +107,13 @@ async fn plan_live_finds_both_causes_and_befores_match_moto() {
 async fn explain_live_reports_the_denial() {
     let moto = Moto::start();
     let b = set_up_broken(&moto, true, None).await;
-    let o = moto
-        .s3medic()
-        .args(["explain", "--live"])
+    let mut c = moto.s3medic();
+    c.args(["explain", "--live"])
         .args(request_flags(&b))
-        .args([
-            "--endpoint-url",
-            &moto.endpoint,
-            "--region",
-            REGION,
-            "--output",
-            "json",
-        ])
-        .output()
-        .expect("run s3medic explain --live");
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    assert_eq!(
-        o.status.code(),
-        Some(2),
-        "explain --live must exit 2 (denied):\nstdout:\n{stdout}\nstderr:\n{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let v: Value = serde_json::from_str(&stdout).expect("explain JSON");
-    assert_eq!(v["decision"], "implicit_deny", "{stdout}");
+        .args(["--output", "json"])
+        .args(endpoint_flags(&moto.endpoint));
+    let r = run(c, "s3medic explain --live");
+    r.expect_code(2, "explain --live must exit 2 (denied)");
+    let v = r.json("explain --live");
+    assert_eq!(v["decision"], "implicit_deny", "{}", r.stdout);
 }

@@ -111,6 +111,9 @@ pub struct TargetResult {
     pub plan_file: Option<String>,
     /// Why the target failed (`error`).
     pub error: Option<String>,
+    /// Facts about how the request was read (e.g. how a CloudTrail caller named only by its
+    /// account was resolved, or why it could not be).
+    pub notes: Vec<String>,
 }
 
 impl TargetResult {
@@ -143,6 +146,7 @@ impl TargetResult {
             unknowns: plan.unknowns.clone(),
             plan_file: None,
             error: None,
+            notes: Vec::new(),
         }
     }
 
@@ -168,7 +172,14 @@ impl TargetResult {
             unknowns: Vec::new(),
             plan_file: None,
             error: Some(error),
+            notes: Vec::new(),
         }
+    }
+
+    /// The result with `note` added to its notes (none: unchanged).
+    pub fn with_note(mut self, note: Option<String>) -> Self {
+        self.notes.extend(note);
+        self
     }
 
     /// The JSON line (`"type": "result"`).
@@ -280,6 +291,7 @@ mod tests {
         Plan {
             format_version: PLAN_FORMAT_VERSION,
             tool_version: "0".into(),
+            created_at: None,
             request: json!({}),
             decision_before: before,
             findings: Vec::new(),
@@ -388,6 +400,13 @@ mod tests {
         assert_eq!(l["status"], "planned");
         assert_eq!(l["bucket"], "b");
         assert_eq!(l["plan_file"], "out/111122223333/b.r.json");
+        assert_eq!(
+            l["notes"],
+            json!([]),
+            "always present, empty when nothing to tell"
+        );
+        let l = result(Status::Ok).with_note(Some("n".into())).to_line();
+        assert_eq!(l["notes"], json!(["n"]));
         let mut s = Summary {
             shard: Some("2/3".into()),
             accounts: 3,

@@ -24,6 +24,7 @@ use super::expand::{bucket_jobs, concrete_request, reads_object, request_value, 
 use super::result::TargetResult;
 use super::shard::{Shard, ALL_BUCKETS};
 use super::targets::{AccountSpec, BucketSelection, Targets};
+use super::trail::resolve_caller;
 use crate::collect::{
     self, classify, AccountClients, AccountPool, ApiFailure, Classified, Clients, CollectSpec,
     ConnectOptions,
@@ -318,7 +319,10 @@ pub fn collect_spec(
 }
 
 /// Collects the bucket's World once (acting as the bucket's account, reaching the other accounts
-/// of the targets file) and plans each of the job's requests on it.
+/// of the targets file) and plans each of the job's requests on it. A CloudTrail request whose
+/// caller is named only by account is collected for that account (its IAM data is read when the
+/// account is the bucket's or is in the pool), then resolved in the World
+/// ([`resolve_caller`]); the note goes on the result line.
 async fn bucket_job(
     targets: &Targets,
     job: &BucketJob,
@@ -363,30 +367,37 @@ async fn bucket_job(
             return out;
         }
     };
+    // A CloudTrail caller named only by its account: looked up in the World's IAM data.
+    let work: Vec<(String, serde_json::Value, Request, Option<String>)> = built
+        .into_iter()
+        .map(|(s, mut v, mut r)| {
+            let note = resolve_caller(s, &world, &mut v, &mut r);
+            (s.name.clone(), v, r, note)
+        })
+        .collect();
     // Planning is CPU work: off the async workers.
     let (account, bucket) = (job.account.clone(), job.bucket.clone());
-    let work: Vec<(String, serde_json::Value, Request)> = built
-        .into_iter()
-        .map(|(s, v, r)| (s.name.clone(), v, r))
-        .collect();
-    let names: Vec<(String, serde_json::Value)> = work
+    let names: Vec<(String, serde_json::Value, Option<String>)> = work
         .iter()
-        .map(|(n, v, _)| (n.clone(), v.clone()))
+        .map(|(n, v, _, note)| (n.clone(), v.clone(), note.clone()))
         .collect();
     let planned = tokio::task::spawn_blocking(move || {
         work.into_iter()
-            .map(|(name, v, r)| match plan(&world, &r, &plan_opts) {
+            .map(|(name, v, r, note)| match plan(&world, &r, &plan_opts) {
                 Ok(p) => TargetOutcome {
-                    result: TargetResult::of_plan(&account, &bucket, &name, v, &p),
+                    result: TargetResult::of_plan(&account, &bucket, &name, v, &p).with_note(note),
                     plan: Some(p),
                 },
-                Err(e) => TargetOutcome::error(TargetResult::error(
-                    &account,
-                    Some(&bucket),
-                    Some(&name),
-                    Some(v),
-                    format!("cannot plan the request: {e}"),
-                )),
+                Err(e) => TargetOutcome::error(
+                    TargetResult::error(
+                        &account,
+                        Some(&bucket),
+                        Some(&name),
+                        Some(v),
+                        format!("cannot plan the request: {e}"),
+                    )
+                    .with_note(note),
+                ),
             })
             .collect::<Vec<_>>()
     })
@@ -394,14 +405,17 @@ async fn bucket_job(
     match planned {
         Ok(mut p) => out.append(&mut p),
         Err(e) => {
-            for (name, v) in names {
-                out.push(TargetOutcome::error(TargetResult::error(
-                    &job.account,
-                    Some(&job.bucket),
-                    Some(&name),
-                    Some(v),
-                    format!("internal error while planning: {e}"),
-                )));
+            for (name, v, note) in names {
+                out.push(TargetOutcome::error(
+                    TargetResult::error(
+                        &job.account,
+                        Some(&job.bucket),
+                        Some(&name),
+                        Some(v),
+                        format!("internal error while planning: {e}"),
+                    )
+                    .with_note(note),
+                ));
             }
         }
     }

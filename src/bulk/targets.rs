@@ -53,6 +53,7 @@ use serde_json::{Map, Value};
 
 use crate::collect::clients::valid_role_arn;
 use crate::collect::ConnectOptions;
+use crate::intake::cloudtrail::AccountCaller;
 use crate::request::{operation, suggest_operations, Request, Scope};
 
 /// The key under a `prefix` that an object operation is decided on, unless `probe` says otherwise.
@@ -174,6 +175,10 @@ pub struct RequestSpec {
     /// The other Request fields (headers, query, context, session_policy …), as given.
     pub extra: Map<String, Value>,
     pub line: Option<usize>,
+    /// A CloudTrail caller named only by account and principal id ([`super::trail`]): `principal`
+    /// is that account, and the runner looks the id up in the bucket's World
+    /// ([`super::trail::resolve_caller`]). None for requests of the targets file.
+    pub account_caller: Option<AccountCaller>,
 }
 
 impl AccountSpec {
@@ -1022,6 +1027,7 @@ fn request_entry(
             buckets: bucket_filter.clone(),
             extra: extra.clone(),
             line: src.line(e, None),
+            account_caller: None,
         };
         // Validate the rest of the request now, on a sample account and bucket.
         let sample_account = acct_filter

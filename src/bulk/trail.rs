@@ -6,13 +6,19 @@
 //! file lists; else the file's only account. The bucket is added to that account's named buckets
 //! (an account with `*` lists it anyway when it exists). A group that is not a request on a
 //! bucket, names no account of the file, or does not make a valid request is skipped with its
-//! reason. Pure: the caller reads the file.
+//! reason. A caller CloudTrail names only by account (`AWSAccount`) makes a request of that account
+//! that keeps the principal id ([`RequestSpec::account_caller`]); once the bucket's World is
+//! collected, [`resolve_caller`] looks the id up in that account's IAM data and, when found, the
+//! request is made by the user or role session (else it stays the account's, and the note says
+//! why). Pure: the caller reads the file.
 
 use serde_json::Value;
 
 use super::expand::concrete_request;
 use super::targets::{BucketSelection, Location, RequestSpec, Targets, TargetsError, Verb};
 use crate::intake::cloudtrail::{parse_bytes, EventGroup};
+use crate::request::Request;
+use crate::world::World;
 
 /// The prefix of the names of requests taken from CloudTrail.
 pub const TRAIL_REQUEST_PREFIX: &str = "cloudtrail-";
@@ -153,9 +159,42 @@ fn spec_of(
         buckets: Some(vec![bucket.clone()]),
         extra: fields,
         line: None,
+        account_caller: group.account_caller.clone(),
     };
     concrete_request(&spec, &account, &bucket).map_err(|e| format!("not a valid request: {e}"))?;
     Ok((spec, account, bucket))
+}
+
+/// Resolves the caller of `spec` when CloudTrail named it only by account and principal id
+/// ([`RequestSpec::account_caller`]) through `world`'s IAM data: when the id is found, `value`
+/// (the concrete request document) and `request` are made by the user or role session found;
+/// otherwise they stay the account's. Returns the note that says which (None when `spec` has no
+/// such caller).
+pub fn resolve_caller(
+    spec: &RequestSpec,
+    world: &World,
+    value: &mut Value,
+    request: &mut Request,
+) -> Option<String> {
+    let caller = spec.account_caller.as_ref()?;
+    let (arn, note) = caller.in_world(world);
+    let Some(arn) = arn else {
+        return Some(note);
+    };
+    let mut v = value.clone();
+    if let Value::Object(m) = &mut v {
+        m.insert("principal".into(), Value::String(arn.clone()));
+    }
+    match Request::from_value(&v) {
+        Ok(r) => {
+            *value = v;
+            *request = r;
+            Some(note)
+        }
+        Err(e) => {
+            Some(caller.unresolved_note(&format!("`{arn}` does not make a valid request: {e}")))
+        }
+    }
 }
 
 #[cfg(test)]
@@ -163,6 +202,7 @@ mod tests {
     use super::*;
     use crate::bulk::expand::{bucket_jobs, request_value};
     use crate::bulk::targets::parse_targets;
+    use crate::intake::cloudtrail::AccountCaller;
     use serde_json::json;
 
     fn event(bucket: &str, key: &str, owner: Option<&str>, id: &str) -> Value {
@@ -240,6 +280,89 @@ mod tests {
         assert_eq!(v["key"], "q1.csv");
         assert_eq!(v["context"]["aws:SourceIp"], "203.0.113.7");
         assert_eq!(t.requests[0].location, Location::Key("q1.csv".into()));
+    }
+
+    #[test]
+    fn a_caller_named_only_by_account_is_carried_and_resolved_in_the_world() {
+        let mut t = targets("");
+        let by_account = |principal_id: &str, id: &str| {
+            let mut e = event(
+                "example-reports",
+                "reports/2026/q1.csv",
+                Some("111122223333"),
+                id,
+            );
+            e["userIdentity"] = json!({"type": "AWSAccount", "principalId": principal_id,
+                                       "accountId": "444455556666"});
+            e
+        };
+        let trail = json!({"Records": [
+            by_account("AROAEXAMPLEDATAREADR:etl-job", "r1"),
+            by_account("AIDAEXAMPLENOSUCHID0", "r2"),
+        ]});
+        let added = add_trail(&mut t, "trail.json", trail.to_string().as_bytes()).expect("trail");
+        assert_eq!(added.added, ["cloudtrail-1", "cloudtrail-2"], "{added:?}");
+        let callers: Vec<_> = t
+            .requests
+            .iter()
+            .map(|r| {
+                assert_eq!(
+                    r.principal, "444455556666",
+                    "evaluated as the account until resolved"
+                );
+                r.account_caller.clone().expect("the principal id is kept")
+            })
+            .collect();
+        assert_eq!(
+            callers,
+            [
+                AccountCaller {
+                    account: "444455556666".into(),
+                    principal_id: "AROAEXAMPLEDATAREADR:etl-job".into()
+                },
+                AccountCaller {
+                    account: "444455556666".into(),
+                    principal_id: "AIDAEXAMPLENOSUCHID0".into()
+                },
+            ]
+        );
+
+        let world = World::from_json_str(include_str!("../../examples/worlds/cross-account.json"))
+            .expect("example World");
+        let session = "arn:aws:sts::444455556666:assumed-role/DataReader/etl-job";
+        let (mut v, mut r) =
+            concrete_request(&t.requests[0], "111122223333", "example-reports").expect("valid");
+        let note = resolve_caller(&t.requests[0], &world, &mut v, &mut r).expect("a note");
+        assert_eq!(v["principal"], session);
+        assert_eq!(r.principal.arn(), Some(session));
+        assert_eq!(
+            v["key"], "reports/2026/q1.csv",
+            "the rest of the request is kept"
+        );
+        assert_eq!(note, callers[0].resolved_note(session));
+
+        let (mut v, mut r) =
+            concrete_request(&t.requests[1], "111122223333", "example-reports").expect("valid");
+        let before = (v.clone(), r.clone());
+        let note = resolve_caller(&t.requests[1], &world, &mut v, &mut r).expect("a note");
+        assert_eq!((v, r), before, "an unknown id stays the account");
+        assert!(
+            note.contains("cannot be resolved")
+                && note.contains("no user or role of account 444455556666 in the World has the id `AIDAEXAMPLENOSUCHID0`"),
+            "{note}"
+        );
+
+        // A request of the targets file has no such caller: nothing changes, no note.
+        let plain = targets(
+            "[[request]]\nname = \"p\"\nprincipal = \"444455556666\"\noperation = \"GetBucketPolicy\"\n",
+        );
+        let (mut v, mut r) =
+            concrete_request(&plain.requests[0], "111122223333", "example-reports").expect("valid");
+        assert_eq!(
+            resolve_caller(&plain.requests[0], &world, &mut v, &mut r),
+            None
+        );
+        assert_eq!(v["principal"], "444455556666");
     }
 
     #[test]

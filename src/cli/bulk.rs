@@ -263,12 +263,16 @@ pub fn run(
                     bar.set_message(format!("({opened}/{} accounts opened)", summary.accounts));
                 }
                 Event::Result(outcome) => {
-                    let TargetOutcome { mut result, plan } = *outcome;
+                    let TargetOutcome {
+                        mut result,
+                        mut plan,
+                    } = *outcome;
                     if let (Some(dir), Some(plan), Some(bucket), Some(request)) =
-                        (&args.output_dir, &plan, &result.bucket, &result.request)
+                        (&args.output_dir, &mut plan, &result.bucket, &result.request)
                     {
                         if result.status.writes_plan() {
                             let p = plan_path(dir, &result.account, bucket, request);
+                            plan.created_at = Some(super::plan::created_now());
                             match write_plan(&p, plan) {
                                 Ok(()) => result.plan_file = Some(p.display().to_string()),
                                 Err(e) => {

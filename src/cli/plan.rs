@@ -1,6 +1,7 @@
 //! `s3medic plan`: read a World and a request, find every cause of the denial and the smallest
 //! safe set of changes that makes the request allowed, and print the plan (findings, each change
-//! as a unified JSON diff, manual steps, proof). `--out FILE` writes the versioned plan file.
+//! as a unified JSON diff, manual steps, proof). `--out FILE` writes the versioned plan file,
+//! stamped with the time it was made (`created_at`).
 //!
 //! Exit 0: nothing to change (the request is already allowed); 2: changes planned or manual steps
 //! needed; 3: refused (the plan would give unintended new access and `--accept-new-access` was not
@@ -120,7 +121,8 @@ pub fn run(args: PlanArgs) -> Result<u8> {
         allow_deny_change: args.allow_deny_change,
         accept_new_access: args.accept_new_access,
     };
-    let plan = plan(&world, &request, &opts).context("cannot plan the request")?;
+    let mut plan = plan(&world, &request, &opts).context("cannot plan the request")?;
+    plan.created_at = Some(created_now());
     let verdict = Status::of_plan(&plan);
     let color = args.output == OutputFormat::Text && args.color.enabled();
 
@@ -160,6 +162,11 @@ pub fn run(args: PlanArgs) -> Result<u8> {
     Ok(verdict.exit_code())
 }
 
+/// Now, as a plan file's `created_at`: RFC 3339, UTC, whole seconds (the planner reads no clock).
+pub fn created_now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 fn print_stdout(s: &str) -> Result<()> {
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(s.as_bytes())?;
@@ -177,6 +184,7 @@ mod tests {
         Plan {
             format_version: PLAN_FORMAT_VERSION,
             tool_version: "0.0.0".into(),
+            created_at: None,
             request: serde_json::json!({"principal": "anonymous", "operation": "GetObject", "bucket": "b", "key": "k"}),
             decision_before: before,
             findings: Vec::new(),

@@ -54,8 +54,9 @@ pub fn read_saved_plan(path: &Path) -> Result<SavedPlan> {
     let file = path.display().to_string();
     let plan: Plan = serde_json::from_value(value.clone())
         .with_context(|| format!("invalid plan file `{file}`"))?;
-    let created = match value.get("created_at").and_then(Value::as_str) {
-        Some(t) => Created::Recorded(t.to_string()),
+    // Older plan files record no time: the file's modification time stands in, labelled so.
+    let created = match &plan.created_at {
+        Some(t) => Created::Recorded(t.clone()),
         None => std::fs::metadata(path)
             .and_then(|m| m.modified())
             .map(|t| {

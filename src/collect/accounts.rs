@@ -255,6 +255,17 @@ impl AccountAccess {
     }
 }
 
+/// Where the accounts other than the caller's are configured: what a reason for an account
+/// s3medic cannot reach tells the user to add.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountSource {
+    /// `--account-role ACCOUNT_ID=ROLE_ARN` flags and the accounts file (`--accounts FILE`):
+    /// [`AccountClients::new`] and [`AccountClients::single`].
+    CommandLine,
+    /// The `[[account]]` entries of a targets file (`plan --targets`): an [`AccountPool`].
+    TargetsFile,
+}
+
 /// The caller's clients and, created on first use and cached, the clients of every account
 /// configured in an [`AccountAccess`] (or in an [`AccountPool`]).
 /// Cheap to clone: clones share the cache.
@@ -276,6 +287,8 @@ struct Inner {
     calls: AtomicUsize,
     /// Account-level reads shared by every collection (an [`AccountPool`]'s).
     reads: Option<Arc<AccountCache>>,
+    /// Where the other accounts are configured.
+    source: AccountSource,
 }
 
 /// Clients checked to act in an account, and the ARN they act as.
@@ -302,6 +315,7 @@ impl AccountClients {
                 cache: Mutex::new(BTreeMap::new()),
                 calls: AtomicUsize::new(0),
                 reads: None,
+                source: AccountSource::CommandLine,
             }),
         }
     }
@@ -347,6 +361,12 @@ impl AccountClients {
         ids.sort();
         ids.dedup();
         ids
+    }
+
+    /// Where the accounts other than the caller's are configured: the command line (`new`,
+    /// `single`) or a targets file (an [`AccountPool`]'s).
+    pub fn source(&self) -> AccountSource {
+        self.inner.source
     }
 
     /// The account-level reads shared by the collections of a run, when there is such a cache
@@ -517,6 +537,7 @@ impl AccountPool {
                 cache: Mutex::new(BTreeMap::new()),
                 calls: AtomicUsize::new(0),
                 reads: Some(Arc::new(AccountCache::default())),
+                source: AccountSource::TargetsFile,
             }),
         }
     }
@@ -537,5 +558,42 @@ impl AccountPool {
     /// How many SDK calls connecting the accounts made (`GetCallerIdentity` checks).
     pub fn calls(&self) -> usize {
         self.inner.calls.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Clients that are never called (building them makes no call).
+    fn clients() -> Clients {
+        Clients::from_config(
+            aws_config::SdkConfig::builder()
+                .behavior_version(aws_config::BehaviorVersion::latest())
+                .region(aws_config::Region::new("us-east-1"))
+                .build(),
+        )
+    }
+
+    #[test]
+    fn the_source_of_the_accounts_is_where_they_are_configured() {
+        assert_eq!(
+            AccountClients::single(clients()).source(),
+            AccountSource::CommandLine
+        );
+        let mut access = AccountAccess::new();
+        access
+            .add_flag("444455556666=arn:aws:iam::444455556666:role/auditor")
+            .unwrap_or_else(|e| panic!("flag: {e}"));
+        let flags = AccountClients::new(clients(), ConnectOptions::default(), access);
+        assert_eq!(flags.source(), AccountSource::CommandLine);
+        // What `AccountPool::acting_as` returns, without connecting.
+        let pool = AccountPool::new(BTreeMap::new());
+        let acting = AccountClients {
+            base: clients(),
+            identity: None,
+            inner: pool.inner.clone(),
+        };
+        assert_eq!(acting.source(), AccountSource::TargetsFile);
     }
 }

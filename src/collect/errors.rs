@@ -5,7 +5,8 @@
 //! Rules (docs/formats.md, "Parts"): a "not found" code of the read (e.g. `NoSuchBucketPolicy`)
 //! means the part is **absent**; AccessDenied / AllAccessDisabled / HTTP 403 (also a 403 with an
 //! empty body, as moto sends) means **unknown** naming the permission; anything else is unknown
-//! with the code and message. A part that could not be read is never absent.
+//! with the code and message. A part that could not be read is never absent. A response the SDK
+//! could not parse is described briefly ([`short_detail`]), not with the SDK's debug dump.
 
 use std::error::Error as StdError;
 
@@ -105,16 +106,7 @@ impl ApiFailure {
             _ => (None, None),
         };
         if message.is_none() && code.is_none() && !matches!(status, Some(403 | 404)) {
-            let mut detail = error_chain(err);
-            if detail.len() > 300 {
-                let mut cut = 300;
-                while !detail.is_char_boundary(cut) {
-                    cut -= 1;
-                }
-                detail.truncate(cut);
-                detail.push('…');
-            }
-            message = Some(detail);
+            message = Some(short_detail(&error_chain(err)));
         }
         ApiFailure {
             kind,
@@ -164,6 +156,41 @@ impl ApiFailure {
             (None, None) => "unknown error".to_string(),
         }
     }
+}
+
+/// The most characters of an SDK description kept in a reason ([`short_detail`]).
+pub const MAX_DETAIL_CHARS: usize = 160;
+
+/// The SDK's description of a failure without an error code, made short enough for a reason:
+/// for a body that is another XML document than the one expected (moto answers some reads with a
+/// `ListBucketResult`), `expected RequestPaymentConfiguration, got ListBucketResult`; for another
+/// XML parse error, the part from `error parsing XML`; anything longer than
+/// [`MAX_DETAIL_CHARS`] is cut there with an ellipsis.
+pub fn short_detail(chain: &str) -> String {
+    if let Some(roots) = xml_root_mismatch(chain) {
+        return roots;
+    }
+    let detail = chain
+        .find("error parsing XML")
+        .map_or(chain, |i| &chain[i..])
+        .trim_end_matches(". This is likely a bug in the SDK.");
+    match detail.char_indices().nth(MAX_DETAIL_CHARS) {
+        Some((cut, _)) => format!("{}…", detail[..cut].trim_end()),
+        None => detail.to_string(),
+    }
+}
+
+/// `expected A, got B` from the SDK's `encountered invalid XML root: expected A but got StartEl {
+/// name: Name { prefix: "", local: "B" }, ... }`.
+fn xml_root_mismatch(chain: &str) -> Option<String> {
+    const ROOT: &str = "invalid XML root: expected ";
+    const LOCAL: &str = "local: \"";
+    let rest = &chain[chain.find(ROOT)? + ROOT.len()..];
+    let (expected, got) = rest.split_once(" but got ")?;
+    let local = &got[got.find(LOCAL)? + LOCAL.len()..];
+    let actual = &local[..local.find('"')?];
+    let plain = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    (plain(expected) && plain(actual)).then(|| format!("expected {expected}, got {actual}"))
 }
 
 /// Classifies a failed read whose success needs IAM permission `permission` (e.g.

@@ -42,7 +42,9 @@ use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use serde_json::{json, Map, Value};
 use tokio::sync::Semaphore;
 
-pub use accounts::{AccountAccess, AccountClients, AccountConnect, AccountPool, AccountsError};
+pub use accounts::{
+    AccountAccess, AccountClients, AccountConnect, AccountPool, AccountSource, AccountsError,
+};
 pub use clients::{Clients, ConnectOptions};
 pub use errors::{classify, ApiFailure, Classified, CollectError, FailureKind};
 
@@ -207,14 +209,12 @@ pub fn not_in_targets_file(account_id: &str, what: &str) -> String {
     )
 }
 
-/// The reason for a part of an account `accounts` does not reach: [`not_in_targets_file`] in a
-/// run over a targets file (an [`AccountPool`], the only [`AccountClients`] with a run cache),
-/// else [`not_caller_account`].
+/// The reason for a part of an account `accounts` does not reach, by where its accounts are
+/// configured: [`not_in_targets_file`] in a run over a targets file, else [`not_caller_account`].
 fn unreached_account(accounts: &AccountClients, account_id: &str, what: &str) -> String {
-    if accounts.reads().is_some() {
-        not_in_targets_file(account_id, what)
-    } else {
-        not_caller_account(account_id, what)
+    match accounts.source() {
+        AccountSource::TargetsFile => not_in_targets_file(account_id, what),
+        AccountSource::CommandLine => not_caller_account(account_id, what),
     }
 }
 
@@ -857,10 +857,11 @@ async fn org_with_clients(
         Ok(v) => Part::Known(v),
         Err(f) => {
             let hint = if mgmt.is_none() {
-                let give = if accounts.reads().is_some() {
-                    format!("add an `[[account]]` entry for {m} to the targets file")
-                } else {
-                    format!("give `--account-role {m}=ROLE_ARN`")
+                let give = match accounts.source() {
+                    AccountSource::TargetsFile => {
+                        format!("add an `[[account]]` entry for {m} to the targets file")
+                    }
+                    AccountSource::CommandLine => format!("give `--account-role {m}=ROLE_ARN`"),
                 };
                 format!(" (the levels are read from the management account {m} or a delegated administrator: {give})")
             } else {

@@ -60,6 +60,11 @@ pub enum PlanError {
 pub struct Plan {
     pub format_version: u32,
     pub tool_version: String,
+    /// When the plan was made (RFC 3339, UTC), stamped by whoever writes the plan file: the
+    /// planner reads no clock, so [`plan`] leaves it `None`. Plan files written before it existed
+    /// have none (`show` then falls back to the file's modification time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
     /// The request as given (docs/formats.md Request).
     pub request: Value,
     /// The decision before any change.
@@ -166,6 +171,7 @@ pub fn plan(world: &World, request: &Request, opts: &PlanOptions) -> Result<Plan
     Ok(Plan {
         format_version: PLAN_FORMAT_VERSION,
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        created_at: None,
         request: request.to_value(),
         decision_before,
         findings,

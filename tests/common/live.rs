@@ -1,16 +1,16 @@
-//! Helpers shared by the live tests that run `s3medic` against moto (tests/live_apply.rs,
-//! tests/live_faults.rs): running the binary, scratch directories, reading policies back through
+//! Helpers shared by the live tests that run `s3medic` against moto (tests/live_*.rs): running the
+//! binary (`plan --live`, `apply`, `rollback`), scratch directories, reading policies back through
 //! the SDK, and the broken case they plan, apply and roll back.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use aws_sdk_s3::primitives::ByteStream;
 use serde_json::{json, Value};
 
 use super::moto::{
-    create_user, key_for_admin_only, must, policy, put_user_policy, unique, Moto, REGION,
+    create_bucket, create_user, must, policy, put_bucket_policy, put_object, put_user_policy,
+    unique, Moto, REGION,
 };
 
 /// The inline policy s3medic creates for an identity-side grant.
@@ -94,7 +94,12 @@ pub fn decode_policy_text(text: &str) -> Value {
 
 /// The user's inline policy `name` as moto stores it, or null when it does not exist.
 pub async fn user_policy(moto: &Moto, user: &str, name: &str) -> Value {
-    let iam = moto.iam().await;
+    inline_policy(&moto.iam().await, user, name).await
+}
+
+/// The inline policy `name` of `user` as `iam` (of any account) reads it, or null when it does
+/// not exist.
+pub async fn inline_policy(iam: &aws_sdk_iam::Client, user: &str, name: &str) -> Value {
     match iam
         .get_user_policy()
         .user_name(user)
@@ -160,36 +165,13 @@ pub async fn set_up_broken(moto: &Moto, kms: bool, bucket_policy: Option<&Value>
         }]
     });
     put_user_policy(&iam, &user_name, "ListOnly", &list_only).await;
-    must(
-        s3.create_bucket().bucket(&bucket).send().await,
-        "CreateBucket",
-    );
+    create_bucket(&s3, &bucket).await;
     if let Some(p) = bucket_policy {
-        let text = p.to_string().replace("BUCKET", &bucket);
-        must(
-            s3.put_bucket_policy()
-                .bucket(&bucket)
-                .policy(text)
-                .send()
-                .await,
-            "PutBucketPolicy",
-        );
+        let doc = serde_json::from_str(&p.to_string().replace("BUCKET", &bucket))
+            .expect("bucket policy JSON");
+        put_bucket_policy(&s3, &bucket, &doc).await;
     }
-
-    let mut put = s3
-        .put_object()
-        .bucket(&bucket)
-        .key(&key)
-        .body(ByteStream::from_static(b"id,value\n1,2\n"));
-    let mut kms_out = None;
-    if kms {
-        let (key_id, key_arn, key_policy) = key_for_admin_only(moto).await;
-        put = put
-            .server_side_encryption(aws_sdk_s3::types::ServerSideEncryption::AwsKms)
-            .ssekms_key_id(&key_id);
-        kms_out = Some((key_arn, key_policy));
-    }
-    must(put.send().await, "PutObject");
+    let kms_out = put_object(moto, &s3, [&bucket, &key], b"id,value\n1,2\n", kms).await;
     Broken {
         bucket,
         key,
@@ -200,20 +182,115 @@ pub async fn set_up_broken(moto: &Moto, kms: bool, bucket_policy: Option<&Value>
     }
 }
 
+/// The `plan`/`explain` request flags of bob's GetObject in the broken case.
 pub fn request_flags(b: &Broken) -> Vec<String> {
+    get_object_request(&b.user_arn, &b.bucket, &b.key)
+}
+
+/// `--principal P --operation GetObject --bucket B --key K`.
+pub fn get_object_request(principal: &str, bucket: &str, key: &str) -> Vec<String> {
     [
         "--principal",
-        &b.user_arn,
+        principal,
         "--operation",
         "GetObject",
         "--bucket",
-        &b.bucket,
+        bucket,
         "--key",
-        &b.key,
+        key,
     ]
     .iter()
     .map(|s| s.to_string())
     .collect()
+}
+
+/// The broken case is as set up (nothing of a plan written): bob's `GRANTS` inline policy is
+/// `grants` (null: none), his `ListOnly` policy is untouched and, in the KMS case, the key policy
+/// is exactly the original.
+pub async fn assert_as_set_up(moto: &Moto, b: &Broken, grants: &Value) {
+    assert_eq!(&user_policy(moto, &b.user_name, GRANTS).await, grants);
+    if let Some((key_arn, original_key_policy)) = &b.kms {
+        assert_eq!(&key_policy(moto, key_arn).await, original_key_policy);
+    }
+    assert_eq!(
+        user_policy(moto, &b.user_name, "ListOnly").await,
+        b.list_only
+    );
+}
+
+// ------------------------------------------------------------------------ running s3medic
+
+/// `s3medic plan --live ARGS… --output json [-o OUT]` against `endpoint`.
+pub fn plan_live_via(moto: &Moto, endpoint: &str, args: &[String], out: Option<&Path>) -> Run {
+    let mut c = moto.s3medic();
+    c.args(["plan", "--live"])
+        .args(args)
+        .args(["--output", "json"])
+        .args(endpoint_flags(endpoint));
+    if let Some(out) = out {
+        c.arg("-o").arg(out);
+    }
+    run(c, "s3medic plan --live")
+}
+
+/// `s3medic plan --live ARGS… --output json [-o OUT]` against moto.
+pub fn plan_live(moto: &Moto, args: &[String], out: Option<&Path>) -> Run {
+    plan_live_via(moto, &moto.endpoint, args, out)
+}
+
+/// `s3medic plan --live ARGS… -o OUT` against moto, expecting exit `want`: the plan file.
+pub fn plan_file(moto: &Moto, args: &[String], out: &Path, want: i32) -> Value {
+    plan_live(moto, args, Some(out)).expect_code(want, "s3medic plan --live");
+    read_json(out)
+}
+
+/// `s3medic apply PLAN [EXTRA…] --snapshot-dir DIR --output json` against `endpoint`.
+pub fn apply_via(
+    moto: &Moto,
+    endpoint: &str,
+    plan: &Path,
+    snapshots: &Path,
+    extra: &[&str],
+) -> Run {
+    let mut c = moto.s3medic();
+    c.arg("apply")
+        .arg(plan)
+        .args(extra)
+        .arg("--snapshot-dir")
+        .arg(snapshots)
+        .args(["--output", "json"])
+        .args(endpoint_flags(endpoint));
+    run(c, "s3medic apply")
+}
+
+/// `s3medic apply PLAN --yes --snapshot-dir DIR --output json` against moto.
+pub fn apply_yes(moto: &Moto, plan: &Path, snapshots: &Path) -> Run {
+    apply_via(moto, &moto.endpoint, plan, snapshots, &["--yes"])
+}
+
+/// `apply --yes` of the plan file `plan_path` (holding `plan`): exit 0, every change applied.
+/// Returns the report and its snapshot's path.
+pub fn apply_all(moto: &Moto, plan_path: &Path, plan: &Value, snapshots: &Path) -> (Value, String) {
+    let r = apply_yes(moto, plan_path, snapshots);
+    r.expect_code(0, "apply --yes");
+    let report = r.json("apply report");
+    assert_eq!(ids_in(&report, "applied"), change_ids(plan), "{report:#}");
+    let snapshot = snapshot_path(&report);
+    (report, snapshot)
+}
+
+/// `s3medic rollback SNAPSHOT --yes [EXTRA…]` against moto.
+pub fn rollback(moto: &Moto, snapshot: &str, extra: &[&str]) -> Run {
+    let mut c = moto.s3medic();
+    c.args(["rollback", snapshot, "--yes"])
+        .args(extra)
+        .args(endpoint_flags(&moto.endpoint));
+    run(c, "s3medic rollback")
+}
+
+/// `s3medic rollback SNAPSHOT --yes --output json` against moto.
+pub fn rollback_yes(moto: &Moto, snapshot: &str) -> Run {
+    rollback(moto, snapshot, &["--output", "json"])
 }
 
 pub async fn bucket_policy(moto: &Moto, bucket: &str) -> Value {
@@ -258,6 +335,17 @@ pub fn assert_same_policy(stored: &Value, want: &Value, what: &str) {
     );
 }
 
+/// The plan's changes, asserting their target types are `types`, in that order (`what` says why).
+pub fn changes_on(plan: &Value, types: &[&str], what: &str) -> Vec<Value> {
+    let changes = plan["changes"].as_array().expect("changes").clone();
+    let got: Vec<&str> = changes
+        .iter()
+        .map(|c| c["target"]["type"].as_str().expect("target type"))
+        .collect();
+    assert_eq!(got, types, "{what}: {plan:#}");
+    changes
+}
+
 pub fn change_ids(plan: &Value) -> Vec<String> {
     plan["changes"]
         .as_array()
@@ -290,4 +378,50 @@ pub fn snapshot_path(report: &Value) -> String {
         .to_string();
     assert!(Path::new(&p).is_file(), "snapshot {p} does not exist");
     p
+}
+
+/// A CloudFront distribution with one S3 REST-endpoint origin `origin_id` for `bucket`, no origin
+/// access control and no OAI (`S3OriginConfig.OriginAccessIdentity` empty). Returns its id and ARN.
+pub async fn create_distribution(moto: &Moto, bucket: &str, origin_id: &str) -> (String, String) {
+    use aws_sdk_cloudfront::types::{
+        DefaultCacheBehavior, DistributionConfig, Origin, Origins, S3OriginConfig,
+        ViewerProtocolPolicy,
+    };
+    let cf = aws_sdk_cloudfront::Client::new(&moto.sdk_config().await);
+    let origin = Origin::builder()
+        .id(origin_id)
+        .domain_name(format!("{bucket}.s3.us-east-1.amazonaws.com"))
+        .s3_origin_config(S3OriginConfig::builder().origin_access_identity("").build())
+        .build()
+        .expect("origin");
+    let config = DistributionConfig::builder()
+        .caller_reference(unique("ref"))
+        .comment("s3medic live test")
+        .enabled(true)
+        .default_root_object("index.html")
+        .origins(
+            Origins::builder()
+                .quantity(1)
+                .items(origin)
+                .build()
+                .expect("origins"),
+        )
+        .default_cache_behavior(
+            DefaultCacheBehavior::builder()
+                .target_origin_id(origin_id)
+                .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
+                .build()
+                .expect("cache behavior"),
+        )
+        .build()
+        .expect("distribution config");
+    let created = must(
+        cf.create_distribution()
+            .distribution_config(config)
+            .send()
+            .await,
+        "CreateDistribution",
+    );
+    let d = created.distribution().expect("distribution");
+    (d.id().to_string(), d.arn().to_string())
 }

@@ -7,11 +7,10 @@
 //! the key policy, written after the managed policy).
 #![allow(dead_code)]
 
-use aws_sdk_s3::primitives::ByteStream;
 use serde_json::{json, Value};
 
-use super::live::decode_policy_text;
-use super::moto::{create_user, key_for_admin_only, must, put_user_policy, unique, Moto};
+use super::live::{decode_policy_text, get_object_request};
+use super::moto::{create_bucket, create_user, must, put_object, put_user_policy, unique, Moto};
 
 pub struct ManagedCase {
     pub bucket: String,
@@ -47,10 +46,7 @@ pub async fn set_up_managed_deny(moto: &Moto, older: usize, kms: bool) -> Manage
     let iam = moto.iam().await;
     let bucket = unique("live-managed");
     let key = "reports/q1.csv".to_string();
-    must(
-        s3.create_bucket().bucket(&bucket).send().await,
-        "CreateBucket",
-    );
+    create_bucket(&s3, &bucket).await;
     let user_name = unique("bob");
     let user_arn = create_user(&iam, &user_name).await;
     let read = json!({
@@ -104,22 +100,9 @@ pub async fn set_up_managed_deny(moto: &Moto, older: usize, kms: bool) -> Manage
         .collect();
     let default_id = default_version(moto, &policy_arn).await;
 
-    let mut put = s3
-        .put_object()
-        .bucket(&bucket)
-        .key(&key)
-        .body(ByteStream::from_static(b"a,b\n1,2\n"));
-    let mut kms_out = None;
-    if kms {
-        // The key policy names only an administrator role (not the account): bob needs a key
-        // policy grant, a change written after the managed policy.
-        let (key_id, key_arn, key_policy) = key_for_admin_only(moto).await;
-        put = put
-            .server_side_encryption(aws_sdk_s3::types::ServerSideEncryption::AwsKms)
-            .ssekms_key_id(&key_id);
-        kms_out = Some((key_arn, key_policy));
-    }
-    must(put.send().await, "PutObject");
+    // With `kms`, the key policy names only an administrator role (not the account): bob needs
+    // a key policy grant, a change written after the managed policy.
+    let kms_out = put_object(moto, &s3, [&bucket, &key], b"a,b\n1,2\n", kms).await;
     ManagedCase {
         bucket,
         key,
@@ -134,20 +117,9 @@ pub async fn set_up_managed_deny(moto: &Moto, older: usize, kms: bool) -> Manage
 
 /// `plan` request flags for bob's GetObject, with `--allow-deny-change`.
 pub fn managed_request_flags(c: &ManagedCase) -> Vec<String> {
-    [
-        "--principal",
-        &c.user_arn,
-        "--operation",
-        "GetObject",
-        "--bucket",
-        &c.bucket,
-        "--key",
-        &c.key,
-        "--allow-deny-change",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
+    let mut flags = get_object_request(&c.user_arn, &c.bucket, &c.key);
+    flags.push("--allow-deny-change".into());
+    flags
 }
 
 /// Every version of `arn` as moto holds it: (id, is default, document), oldest first.

@@ -310,10 +310,7 @@ pub async fn bucket_with_object(
     key: &str,
     body: &'static [u8],
 ) {
-    must(
-        s3.create_bucket().bucket(bucket).send().await,
-        "CreateBucket",
-    );
+    create_bucket(s3, bucket).await;
     must(
         s3.put_object()
             .bucket(bucket)
@@ -323,6 +320,52 @@ pub async fn bucket_with_object(
             .await,
         "PutObject",
     );
+}
+
+/// Creates `bucket`.
+pub async fn create_bucket(s3: &aws_sdk_s3::Client, bucket: &str) {
+    must(
+        s3.create_bucket().bucket(bucket).send().await,
+        "CreateBucket",
+    );
+}
+
+/// Puts `doc` as the bucket policy of `bucket`.
+pub async fn put_bucket_policy(s3: &aws_sdk_s3::Client, bucket: &str, doc: &Value) {
+    must(
+        s3.put_bucket_policy()
+            .bucket(bucket)
+            .policy(doc.to_string())
+            .send()
+            .await,
+        "PutBucketPolicy",
+    );
+}
+
+/// Puts one object `key` holding `body` into `bucket`; with `kms`, SSE-KMS encrypted under a new
+/// key from [`key_for_admin_only`], whose ARN and original policy are returned.
+pub async fn put_object(
+    moto: &Moto,
+    s3: &aws_sdk_s3::Client,
+    [bucket, key]: [&str; 2],
+    body: &'static [u8],
+    kms: bool,
+) -> Option<(String, Value)> {
+    let mut put = s3
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(aws_sdk_s3::primitives::ByteStream::from_static(body));
+    let mut kms_out = None;
+    if kms {
+        let (key_id, key_arn, key_policy) = key_for_admin_only(moto).await;
+        put = put
+            .server_side_encryption(aws_sdk_s3::types::ServerSideEncryption::AwsKms)
+            .ssekms_key_id(&key_id);
+        kms_out = Some((key_arn, key_policy));
+    }
+    must(put.send().await, "PutObject");
+    kms_out
 }
 
 /// Creates IAM user `name`; returns its ARN.
