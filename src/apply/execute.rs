@@ -226,7 +226,8 @@ pub struct ApplyReport {
 }
 
 impl ApplyReport {
-    fn new(status: ApplyStatus, plan_id: Option<String>) -> ApplyReport {
+    /// A report with `status` and nothing applied, undone or noted yet.
+    pub fn new(status: ApplyStatus, plan_id: Option<String>) -> ApplyReport {
         ApplyReport {
             status,
             plan_id,

@@ -402,14 +402,11 @@ fn toml_offsets(text: &str, src: &mut Source<'_>) {
     }
 }
 
+/// A JSON value's type for messages, in TOML's words (an object is a table).
 fn kind(v: &Value) -> &'static str {
     match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
         Value::Object(_) => "a table",
+        other => crate::world::json_kind(other),
     }
 }
 

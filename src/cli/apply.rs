@@ -185,19 +185,7 @@ pub fn run(args: ApplyArgs) -> Result<u8> {
 }
 
 fn empty_report(plan: &PlanFile) -> ApplyReport {
-    ApplyReport {
-        status: ApplyStatus::NothingToChange,
-        plan_id: Some(plan.plan_id.clone()),
-        applied: Vec::new(),
-        failed_change: None,
-        undone: Vec::new(),
-        undo_failures: Vec::new(),
-        snapshot_path: None,
-        decision_after: None,
-        stale: Vec::new(),
-        error: None,
-        notes: Vec::new(),
-    }
+    ApplyReport::new(ApplyStatus::NothingToChange, Some(plan.plan_id.clone()))
 }
 
 /// The report for a person.

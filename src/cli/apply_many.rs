@@ -133,17 +133,8 @@ pub fn summarize(reports: &[&ApplyReport]) -> ManySummary {
 /// A report for a plan that could not be loaded or run.
 fn error_report(error: String) -> ApplyReport {
     ApplyReport {
-        status: ApplyStatus::Error,
-        plan_id: None,
-        applied: Vec::new(),
-        failed_change: None,
-        undone: Vec::new(),
-        undo_failures: Vec::new(),
-        snapshot_path: None,
-        decision_after: None,
-        stale: Vec::new(),
         error: Some(error),
-        notes: Vec::new(),
+        ..ApplyReport::new(ApplyStatus::Error, None)
     }
 }
 

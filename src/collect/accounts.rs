@@ -565,14 +565,8 @@ impl AccountPool {
 mod tests {
     use super::*;
 
-    /// Clients that are never called (building them makes no call).
     fn clients() -> Clients {
-        Clients::from_config(
-            aws_config::SdkConfig::builder()
-                .behavior_version(aws_config::BehaviorVersion::latest())
-                .region(aws_config::Region::new("us-east-1"))
-                .build(),
-        )
+        Clients::offline()
     }
 
     #[test]

@@ -123,14 +123,8 @@ mod tests {
     use super::*;
     use crate::collect::{AccountClients, AccountPool, ConnectOptions};
 
-    /// Clients that are never called (building them makes no call).
     fn clients() -> Clients {
-        Clients::from_config(
-            aws_config::SdkConfig::builder()
-                .behavior_version(aws_config::BehaviorVersion::latest())
-                .region(aws_config::Region::new("us-east-1"))
-                .build(),
-        )
+        Clients::offline()
     }
 
     fn notes(ctx: &Ctx) -> Vec<String> {

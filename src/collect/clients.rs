@@ -116,6 +116,18 @@ impl Clients {
         ))
     }
 
+    /// Clients for unit tests: built from a bare configuration, never called (building clients
+    /// makes no call).
+    #[cfg(test)]
+    pub(crate) fn offline() -> Clients {
+        Clients::from_config(
+            SdkConfig::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .region(Region::new(DEFAULT_REGION))
+                .build(),
+        )
+    }
+
     /// The SDK configuration the clients were built from.
     pub fn sdk_config(&self) -> &SdkConfig {
         &self.config

@@ -44,7 +44,7 @@ use super::error::CloudTrailError;
 use super::error_message::{self, resolve_operation, ErrorReport};
 use super::{split_s3_arn, RequestDraft};
 use crate::request::{parse_principal, parse_time};
-use crate::world::{Part, World};
+use crate::world::{json_kind as kind, Part, World};
 
 /// The event source of S3 events.
 pub const S3_EVENT_SOURCE: &str = "s3.amazonaws.com";
@@ -402,17 +402,6 @@ pub fn events(text: &str) -> Result<Vec<Map<String, Value>>, CloudTrailError> {
         out.push(m);
     }
     Ok(out)
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 /// A string field, or the first string of an array field (CloudTrail writes `Host` both ways).

@@ -11,8 +11,10 @@ use serde_json::Value;
 use super::plan::{action_word, decision_word, describe_request, evidence_line};
 use crate::apply::target_label;
 use crate::diagnose::Cause;
+use crate::eval::public::statement_is_public;
 use crate::eval::Decision;
 use crate::plan::{digest, Change, ChangeAction, Plan, Risk, Target};
+use crate::policy::{parse_policy_value, Effect};
 
 /// Where a saved plan comes from: the facts about the file that the plan itself does not hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,44 +116,30 @@ fn turns_public(change: &Change) -> bool {
                 v.as_bool() == Some(true) && after.get(k).and_then(Value::as_bool) != Some(true)
             }) || (change.after.is_null() && !before.is_empty())
         }
-        _ => {
-            let before = statements(&change.before);
-            statements(&change.after)
-                .iter()
-                .filter(|s| !before.contains(s))
-                .any(is_public_allow)
-        }
+        _ => adds_public_statement(&change.before, &change.after),
     }
 }
 
-/// The statements of a policy document (an object, or a JSON string holding one).
-fn statements(doc: &Value) -> Vec<Value> {
-    let doc = match doc {
-        Value::String(s) => serde_json::from_str(s).unwrap_or(Value::Null),
-        other => other.clone(),
+/// Whether the policy `after` has an Allow statement that `before` lacks and that is public by
+/// the rules Block Public Access applies (`eval::public`: an open principal not pinned by a
+/// condition on the source account, ARN, VPC or a fixed IP range).
+fn adds_public_statement(before: &Value, after: &Value) -> bool {
+    let parse = |doc: &Value| {
+        let doc = match doc {
+            Value::String(s) => serde_json::from_str(s).ok()?,
+            other => other.clone(),
+        };
+        parse_policy_value(&doc).ok()
     };
-    match doc.get("Statement") {
-        Some(Value::Array(a)) => a.clone(),
-        Some(s @ Value::Object(_)) => vec![s.clone()],
-        _ => Vec::new(),
-    }
-}
-
-/// An Allow statement whose `Principal` is `*` or names `*` for AWS.
-fn is_public_allow(s: &Value) -> bool {
-    if s.get("Effect").and_then(Value::as_str) != Some("Allow") {
+    let Some(after) = parse(after) else {
         return false;
-    }
-    let star = |v: &Value| match v {
-        Value::String(p) => p == "*",
-        Value::Array(a) => a.iter().any(|p| p.as_str() == Some("*")),
-        _ => false,
     };
-    match s.get("Principal") {
-        Some(p @ Value::String(_)) => star(p),
-        Some(Value::Object(m)) => m.get("AWS").is_some_and(star),
-        _ => false,
-    }
+    let before = parse(before);
+    after
+        .statements
+        .iter()
+        .filter(|s| s.effect == Effect::Allow && statement_is_public(s))
+        .any(|s| !before.as_ref().is_some_and(|b| b.statements.contains(s)))
 }
 
 /// The API call that writes `target` for `action`.
@@ -614,6 +602,17 @@ mod tests {
         let was_public = json!({"Statement": [public.clone()]});
         let still_public = json!({"Statement": [public, grant]});
         assert!(risk_flags(&change(pol.clone(), was_public, still_public, &[])).is_empty());
+        // An open principal pinned to one source ARN is not public (the Block Public Access
+        // rules); the same rules apply to a document given as a JSON string.
+        let pinned = json!({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*",
+            "Condition": {"ArnEquals": {"aws:SourceArn": "arn:aws:cloudfront::1:distribution/E1"}}});
+        let with_pinned = json!({"Statement": [grant.clone(), pinned]});
+        assert!(risk_flags(&change(pol.clone(), before.clone(), with_pinned, &[])).is_empty());
+        let public_text = json!({"Statement": [grant, json!({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"})]}).to_string();
+        assert_eq!(
+            risk_flags(&change(pol, before, Value::String(public_text), &[])),
+            vec![RiskFlag::Public]
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod requirement;
 use serde_json::{Map, Value};
 
 use crate::policy::{parse_policy_value, Policy, PolicyError};
+use crate::world::json_kind;
 
 pub use error::RequestError;
 pub use operation::{
@@ -250,17 +251,6 @@ pub const REQUEST_FIELDS: &[&str] = &[
     "context",
     "presigned",
 ];
-
-fn json_kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
 
 fn check_fields(
     map: &Map<String, Value>,

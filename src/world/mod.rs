@@ -13,6 +13,9 @@ mod iam;
 mod kms;
 mod org;
 mod part;
+
+/// A short name of a JSON value's type (`"an object"`, `"a string"`, …), for error messages.
+pub(crate) use part::kind as json_kind;
 mod vpce;
 
 use std::collections::HashSet;
